@@ -1,0 +1,123 @@
+# ragpipe: five composable filters over JSON lines.
+#
+#   make deps      install the Debian packages the build and tests need
+#   make           build bin/rag-*
+#   make check     run the unit tests of common/ and the bats tests
+#   make demo      run the pipeline on the bundled documents
+#   make bench     run the benchmarks in bench/
+#   make install   PREFIX=/usr/local DESTDIR=
+
+VERSION   = 0.1.0
+PREFIX   ?= /usr/local
+BINDIR    = $(PREFIX)/bin
+MANDIR    = $(PREFIX)/share/man
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARN      = -Wall -Wextra -Werror
+CPPFLAGS += -std=c11 -D_GNU_SOURCE -DRAGPIPE_VERSION='"$(VERSION)"' -Icommon
+
+# make check SANITIZE=address,undefined builds everything with sanitizers.
+ifneq ($(SANITIZE),)
+CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS  += -fsanitize=$(SANITIZE)
+BUILD     = build/san
+else
+BUILD     = build/rel
+endif
+
+BIN       = bin
+
+MUPDF_LIBS = -lmupdf -lmupdf-third -lharfbuzz -lfreetype -ljbig2dec -lopenjp2 -ljpeg -lz -lgumbo -lmujs -lm
+BASE_LIBS  = -ljson-c -lutf8proc -lm -lpthread
+
+# Debian packages needed to build, test and run the demo.
+DEB_PKGS = build-essential pkg-config \
+	libmupdf-dev mupdf-tools libharfbuzz-dev libjbig2dec0-dev libopenjp2-7-dev \
+	libgumbo-dev libmujs-dev libfreetype-dev libjpeg-dev zlib1g-dev \
+	libutf8proc-dev libjson-c-dev libcurl4-openssl-dev libsqlite3-dev \
+	bats bats-assert bats-support bats-file python3
+
+PROGS     = rag-split
+
+COMMON_SRC = $(wildcard common/*.c)
+COMMON_OBJ = $(COMMON_SRC:common/%.c=$(BUILD)/common/%.o)
+LIB        = $(BUILD)/libragpipe.a
+
+UNIT_SRC  = $(wildcard tests/unit/test_*.c)
+UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps check unit bats demo bench install uninstall clean
+
+all: $(PROGS:%=$(BIN)/%)
+
+$(BUILD)/common/%.o: common/%.c common/*.h | $(BUILD)/common
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+
+$(BUILD)/cmd/%.o: cmd/%.c common/*.h | $(BUILD)/cmd
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+
+$(LIB): $(COMMON_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN)/rag-split: $(BUILD)/cmd/rag-split.o $(LIB) | $(BIN)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(MUPDF_LIBS) $(BASE_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB) | $(BUILD)/tests
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -Itests/unit -o $@ $< $(LIB) $(MUPDF_LIBS) $(BASE_LIBS)
+
+$(BUILD)/common $(BUILD)/cmd $(BUILD)/tests $(BIN):
+	mkdir -p $@
+
+# A binary built with sanitizers must not be mistaken for the release one, and
+# the tests run whatever is in bin/: always relink when SANITIZE changes.
+$(BIN)/.flavour: FORCE | $(BIN)
+	@echo '$(BUILD)' | cmp -s - $@ || echo '$(BUILD)' > $@
+$(PROGS:%=$(BIN)/%): $(BIN)/.flavour
+.PHONY: FORCE
+FORCE:
+
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; \
+	done); \
+	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; exit 0; fi; \
+	echo "deps: installing:" $$missing; \
+	if [ "$$(id -u)" -ne 0 ]; then \
+		if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else \
+			echo "deps: not root; run as root: apt-get update && apt-get install -y $$missing" >&2; exit 1; fi; \
+	fi; \
+	$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing
+
+unit: $(UNIT_BIN)
+	@for t in $(UNIT_BIN); do $$t || true; done
+
+# Every test prints TAP; the summary line counts "ok" and "not ok" over all of it.
+check: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@set -o pipefail 2>/dev/null; \
+	log=$(BUILD)/check.log; : > $$log; \
+	for t in $(UNIT_BIN); do echo "# unit: $$t"; $$t; done 2>&1 | tee -a $$log; \
+	bats --tap tests/*.bats 2>&1 | tee -a $$log; \
+	pass=$$(grep -c '^ok ' $$log); fail=$$(grep -c '^not ok ' $$log); \
+	echo "$$pass passed, $$fail failed"; test "$$fail" -eq 0 -a "$$pass" -gt 0
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/demo.sh
+
+bench: all
+	@sh bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(PROGS:%=$(BIN)/%) $(DESTDIR)$(BINDIR)/
+	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
+
+uninstall:
+	rm -f $(PROGS:%=$(DESTDIR)$(BINDIR)/%) $(PROGS:%=$(DESTDIR)$(MANDIR)/man1/%.1) $(DESTDIR)$(MANDIR)/man7/ragpipe.7
+
+clean:
+	rm -rf build bin

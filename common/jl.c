@@ -1,0 +1,181 @@
+#include "jl.h"
+#include "msg.h"
+#include "u8.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct jl_reader {
+	FILE *in;
+	char *name;
+	char *line;
+	size_t cap;
+	long lineno;
+	json_tokener *tok;
+	char reason[256];
+};
+
+jl_reader *jl_reader_new(FILE *in, const char *name)
+{
+	jl_reader *r = calloc(1, sizeof *r);
+
+	if (r == NULL)
+		return NULL;
+	r->in = in;
+	r->name = strdup(name ? name : "stdin");
+	r->tok = json_tokener_new();
+	if (r->name == NULL || r->tok == NULL) {
+		jl_reader_free(r);
+		return NULL;
+	}
+	json_tokener_set_flags(r->tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	return r;
+}
+
+void jl_reader_free(jl_reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->tok)
+		json_tokener_free(r->tok);
+	free(r->line);
+	free(r->name);
+	free(r);
+}
+
+static enum jl_status bad(jl_reader *r, const char *fmt, const char *arg)
+{
+	snprintf(r->reason, sizeof r->reason, fmt, arg);
+	return JL_BAD;
+}
+
+enum jl_status jl_read_line(jl_reader *r, const char **line, size_t *len)
+{
+	ssize_t n;
+	size_t valid;
+
+	errno = 0;
+	n = getline(&r->line, &r->cap, r->in);
+	if (n < 0) {
+		if (ferror(r->in) || errno == ENOMEM)
+			return JL_IOERR;
+		return JL_EOF;
+	}
+	r->lineno++;
+	if (n > 0 && r->line[n - 1] == '\n')
+		r->line[--n] = '\0';
+	if (n > 0 && r->line[n - 1] == '\r')
+		r->line[--n] = '\0';
+	*line = r->line;
+	*len = (size_t)n;
+	if (memchr(r->line, '\0', (size_t)n) != NULL)
+		return bad(r, "%sNUL byte in line", "");
+	valid = u8_valid_prefix(r->line, (size_t)n);
+	if (valid < (size_t)n) {
+		char at[32];
+
+		snprintf(at, sizeof at, "%zu", valid + 1);
+		return bad(r, "invalid UTF-8 at byte %s", at);
+	}
+	return JL_OK;
+}
+
+enum jl_status jl_parse(jl_reader *r, const char *line, size_t len, json_object **out)
+{
+	json_object *obj;
+	enum json_tokener_error err;
+
+	*out = NULL;
+	if (len > (size_t)0x7fffffff)
+		return bad(r, "%sline too long for the JSON parser", "");
+	json_tokener_reset(r->tok);
+	obj = json_tokener_parse_ex(r->tok, line, (int)len);
+	err = json_tokener_get_error(r->tok);
+	if (err == json_tokener_continue)
+		return bad(r, "%sincomplete JSON", "");
+	if (err != json_tokener_success || obj == NULL) {
+		json_object_put(obj);
+		return bad(r, "not valid JSON (%s)", json_tokener_error_desc(err));
+	}
+	if (json_tokener_get_parse_end(r->tok) < len) {
+		size_t i;
+
+		for (i = json_tokener_get_parse_end(r->tok); i < len; i++)
+			if (line[i] != ' ' && line[i] != '\t')
+				break;
+		if (i < len) {
+			json_object_put(obj);
+			return bad(r, "%stext after the JSON value", "");
+		}
+	}
+	if (!json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		return bad(r, "%snot a JSON object", "");
+	}
+	*out = obj;
+	return JL_OK;
+}
+
+static int blank(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t')
+			return 0;
+	return 1;
+}
+
+enum jl_status jl_read(jl_reader *r, json_object **out)
+{
+	const char *line;
+	size_t len;
+	enum jl_status st;
+
+	*out = NULL;
+	do {
+		st = jl_read_line(r, &line, &len);
+		if (st != JL_OK)
+			return st;
+	} while (blank(line, len));
+	return jl_parse(r, line, len, out);
+}
+
+long jl_lineno(const jl_reader *r)
+{
+	return r->lineno;
+}
+
+const char *jl_name(const jl_reader *r)
+{
+	return r->name;
+}
+
+const char *jl_reason(const jl_reader *r)
+{
+	return r->reason;
+}
+
+int jl_write(FILE *out, json_object *obj)
+{
+	size_t len;
+	const char *s;
+
+	s = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (s == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (fwrite(s, 1, len, out) != len || putc('\n', out) == EOF)
+		return -1;
+	return 0;
+}
+
+int jl_output_failed(void)
+{
+	if (errno == EPIPE)
+		return 0;
+	msg_error("write error: %s", strerror(errno ? errno : EIO));
+	return 1;
+}

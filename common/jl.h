@@ -1,0 +1,45 @@
+/* jl: JSON lines in and out. One record per '\n'-terminated line, of any
+ * length; strict JSON, strict UTF-8; errors carry the line number. */
+#ifndef RAGPIPE_JL_H
+#define RAGPIPE_JL_H
+
+#include <stdio.h>
+#include <json-c/json.h>
+
+typedef struct jl_reader jl_reader;
+
+enum jl_status {
+	JL_EOF = 0,
+	JL_OK = 1,
+	JL_BAD = -1,	/* this line is unusable (see jl_reason); the next one may be fine */
+	JL_IOERR = -2,	/* reading failed (errno set) or memory ran out; stop */
+};
+
+/* name is used in messages ("stdin" for standard input). The stream is
+ * borrowed; the name is copied. */
+jl_reader *jl_reader_new(FILE *in, const char *name);
+void jl_reader_free(jl_reader *r);
+
+/* The next line without its '\n' (and '\r'), borrowed until the next call.
+ * Invalid UTF-8 makes it JL_BAD. */
+enum jl_status jl_read_line(jl_reader *r, const char **line, size_t *len);
+
+/* The next non-blank line parsed as a JSON object (*out owned by the caller). */
+enum jl_status jl_read(jl_reader *r, json_object **out);
+
+/* Parse one line as a JSON object; JL_BAD with a reason otherwise. */
+enum jl_status jl_parse(jl_reader *r, const char *line, size_t len, json_object **out);
+
+long jl_lineno(const jl_reader *r);	/* of the line last returned */
+const char *jl_name(const jl_reader *r);
+const char *jl_reason(const jl_reader *r);	/* why the last line was JL_BAD */
+
+/* Write obj as one line. -1 with errno set when the write failed. */
+int jl_write(FILE *out, json_object *obj);
+
+/* Report a failed write of standard output and give the exit status: a reader
+ * that went away (EPIPE, as with `| head -1`) ends the program quietly with 0;
+ * anything else (a full disk) is an error. */
+int jl_output_failed(void);
+
+#endif

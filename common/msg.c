@@ -1,0 +1,62 @@
+#include "msg.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *msg_progname = "ragpipe";
+int msg_verbosity = 1;
+
+void msg_init(const char *argv0)
+{
+	const char *slash;
+
+	if (argv0 == NULL || *argv0 == '\0')
+		return;
+	slash = strrchr(argv0, '/');
+	msg_progname = slash ? slash + 1 : argv0;
+}
+
+/* One fprintf per message so lines from parallel workers do not interleave. */
+void msg_verror(const char *prefix, const char *fmt, va_list ap)
+{
+	char line[4096];
+	int n;
+
+	n = snprintf(line, sizeof line, "%s: %s", msg_progname, prefix);
+	if (n < 0 || (size_t)n >= sizeof line)
+		n = 0;
+	vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+	fprintf(stderr, "%s\n", line);
+	fflush(stderr);
+}
+
+void msg_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg_verror("", fmt, ap);
+	va_end(ap);
+}
+
+void msg_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (msg_verbosity < 1)
+		return;
+	va_start(ap, fmt);
+	msg_verror("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void msg_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (msg_verbosity < 2)
+		return;
+	va_start(ap, fmt);
+	msg_verror("", fmt, ap);
+	va_end(ap);
+}
