@@ -114,19 +114,15 @@ static int split_one(struct run *run)
 		msg_error("%s: out of memory", run->path);
 		return 1;
 	}
-	if (st.bad_utf8)
-		msg_warn("%s: line %ld: invalid UTF-8 replaced by U+FFFD (%ld byte%s in the file)", run->path,
-			 st.first_bad_line, st.bad_utf8, st.bad_utf8 == 1 ? "" : "s");
+	if (st.bad_utf8) {
+		msg_warn("%s: line %ld: invalid UTF-8 replaced by U+FFFD", run->path, st.first_bad_line);
+		msg_info("%s: %ld invalid byte%s in all", run->path, st.bad_utf8, st.bad_utf8 == 1 ? "" : "s");
+	}
 	if (st.chunks == 0)
 		msg_warn("%s: no text%s", run->path,
 			 st.format == DOC_TEXT || st.format == DOC_MARKDOWN ? "" : " (pages of images are not read)");
-	if (st.format == DOC_TEXT || st.format == DOC_MARKDOWN)
-		msg_info("%s: %s, %ld chunks, removed %ld toc lines, %ld hyphenations joined", run->path,
-			 doc_format_name(st.format), st.chunks, st.toc_lines, st.hyphenations);
-	else
-		msg_info("%s: %s, %d pages, %ld chunks, removed %ld toc lines, %ld header/footer lines, %ld hyphenations joined",
-			 run->path, doc_format_name(st.format), st.pages, st.chunks, st.toc_lines,
-			 st.furniture_lines, st.hyphenations);
+	msg_info("%s: %d pages, %ld chunks, removed %ld toc lines, %ld header/footer lines, %ld hyphenations",
+		 run->path, st.pages, st.chunks, st.toc_lines, st.furniture_lines, st.hyphenations);
 	return 0;
 }
 
@@ -174,11 +170,18 @@ static int parse_separators(const char *arg, const char ***out, int *n)
 	size_t i, len;
 	const char **v;
 
-	if (a == NULL || !json_object_is_type(a, json_type_array) || json_object_array_length(a) == 0) {
+	if (a == NULL || !json_object_is_type(a, json_type_array)) {
 		json_object_put(a);
 		return -1;
 	}
 	len = json_object_array_length(a);
+	if (len == 0) {
+		/* as LangChain does with an empty list: the default separators */
+		json_object_put(a);
+		*out = NULL;
+		*n = 0;
+		return 0;
+	}
 	v = calloc(len, sizeof *v);
 	if (v == NULL) {
 		json_object_put(a);
@@ -221,7 +224,7 @@ int main(int argc, char **argv)
 	int nul = 0, recursive = 0, c, i, overlap_given = 0;
 	long jobs = 1;
 
-	msg_init(argv[0]);
+	msg_init(argv);
 	while ((c = getopt_long(argc, argv, "s:o:T:0rj:" OPT_STD_SHORT, longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':

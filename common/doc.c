@@ -117,7 +117,7 @@ enum doc_format doc_sniff(const char *head, size_t headlen, const char *tail, si
 	p = skip_prolog(head, e);
 	if (e - p >= 12 && memmem(p, (size_t)(e - p), "<FictionBook", 12) != NULL)
 		return DOC_FB2;
-	if (e - p >= 5 && (strncasecmp(p, "<!doctype html", 14 <= e - p ? 14 : 0) == 0 || strncasecmp(p, "<html", 5) == 0))
+	if ((e - p >= 14 && strncasecmp(p, "<!doctype html", 14) == 0) || (e - p >= 5 && strncasecmp(p, "<html", 5) == 0))
 		return DOC_HTML;
 	if (!looks_like_text(head, headlen))
 		return DOC_UNKNOWN;
@@ -538,14 +538,26 @@ struct outline_list {
 	size_t n, cap;
 };
 
-static int page_of(fz_context *ctx, fz_document *doc, fz_location loc)
+/* The page an outline entry points at; EPUB entries carry only a link. */
+static int page_of(fz_context *ctx, fz_document *doc, const fz_outline *o, float *y)
 {
 	volatile int page = -1;
+	volatile float yy = isfinite(o->y) ? o->y : 0;
 
-	fz_try(ctx)
-		page = fz_page_number_from_location(ctx, doc, loc);
+	fz_try(ctx) {
+		fz_location loc = o->page;
+
+		if ((loc.chapter < 0 || loc.page < 0) && o->uri) {
+			float xp = 0, yp = 0;
+
+			loc = fz_resolve_link(ctx, doc, o->uri, &xp, &yp);
+			yy = isfinite(yp) ? yp : 0;
+		}
+		page = loc.chapter < 0 || loc.page < 0 ? -1 : fz_page_number_from_location(ctx, doc, loc);
+	}
 	fz_catch(ctx)
 		page = -1;
+	*y = yy;
 	return page;
 }
 
@@ -553,7 +565,8 @@ static int flatten_outline(doc_reader *r, fz_document *doc, fz_outline *o, struc
 {
 	for (; o; o = o->next) {
 		if (o->title && o->title[0]) {
-			int page = page_of(r->ctx, doc, o->page);
+			float y;
+			int page = page_of(r->ctx, doc, o, &y);
 
 			if (page >= 0) {
 				int t = add_title(r, o->title, strlen(o->title));
@@ -570,7 +583,7 @@ static int flatten_outline(doc_reader *r, fz_document *doc, fz_outline *o, struc
 					out->cap = cap;
 				}
 				out->v[out->n].page = page;
-				out->v[out->n].y = isfinite(o->y) ? o->y : 0;
+				out->v[out->n].y = y;
 				out->v[out->n].title = t;
 				out->n++;
 			}

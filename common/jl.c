@@ -89,6 +89,19 @@ enum jl_status jl_parse(jl_reader *r, const char *line, size_t len, json_object 
 	*out = NULL;
 	if (len > (size_t)0x7fffffff)
 		return bad(r, "%sline too long for the JSON parser", "");
+	{
+		/* JSON allows no raw control characters (json-c lets some by) */
+		size_t i;
+
+		for (i = 0; i < len; i++) {
+			if ((unsigned char)line[i] < 0x20 && line[i] != '\t') {
+				char at[32];
+
+				snprintf(at, sizeof at, "%zu", i + 1);
+				return bad(r, "control character in the line at byte %s", at);
+			}
+		}
+	}
 	json_tokener_reset(r->tok);
 	obj = json_tokener_parse_ex(r->tok, line, (int)len);
 	err = json_tokener_get_error(r->tok);

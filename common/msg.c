@@ -6,14 +6,16 @@
 const char *msg_progname = "ragpipe";
 int msg_verbosity = 1;
 
-void msg_init(const char *argv0)
+void msg_init(char **argv)
 {
-	const char *slash;
+	char *slash;
 
-	if (argv0 == NULL || *argv0 == '\0')
+	if (argv == NULL || argv[0] == NULL || *argv[0] == '\0')
 		return;
-	slash = strrchr(argv0, '/');
-	msg_progname = slash ? slash + 1 : argv0;
+	slash = strrchr(argv[0], '/');
+	if (slash)
+		argv[0] = slash + 1;
+	msg_progname = argv[0];
 }
 
 /* One fprintf per message so lines from parallel workers do not interleave. */

@@ -9,7 +9,9 @@
 extern const char *msg_progname;
 extern int msg_verbosity;
 
-void msg_init(const char *argv0);
+/* Take the program name from argv[0], and shorten argv[0] to it so that
+ * getopt's own messages name the program as ours do. */
+void msg_init(char **argv);
 
 /* "prog: text\n" always (errors are never silenced by -q). */
 void msg_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

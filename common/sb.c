@@ -22,6 +22,7 @@ int sb_reserve(sb *b, size_t extra)
 		return -1;
 	b->buf = p;
 	b->cap = cap;
+	b->buf[b->len] = '\0';
 	return 0;
 }
 

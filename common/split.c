@@ -184,6 +184,23 @@ static int is_cjk_stop(int32_t c)
 	return c == 0x3002 || c == 0xFF01 || c == 0xFF1F || c == 0xFF1B || c == 0xFF61 || c == 0xFF0E;
 }
 
+/* Punctuation that belongs to what precedes it: a chunk never starts with it. */
+static int is_no_start(int32_t c)
+{
+	return is_closer(c) || is_cjk_stop(c) || c == 0xFF0C || c == 0x3001 || c == 0xFF1A || c == 0xFF1B
+	    || c == ',' || c == '.' || c == ';' || c == ':' || c == '!' || c == '?';
+}
+
+static int no_start_at(const split *s, size_t off)
+{
+	int32_t c;
+
+	if (off >= end_off(s))
+		return 0;
+	u8_decode(at(s, off), end_off(s) - off, &c, NULL);
+	return is_no_start(c);
+}
+
 /* If a sentence (or clause) ends with the code point at q, the offset just
  * past it and any closing quotes; 0 otherwise. */
 static size_t class_end_at(const split *s, size_t q, int clause)
@@ -298,7 +315,16 @@ static size_t native_cut(split *s, size_t wend, int *forced)
 			return p;
 	}
 	*forced = 1;
-	return wend;
+	/* not even a character cut may leave "。" or "》" to start the next chunk */
+	p = wend;
+	while (no_start_at(s, p) && p > lo) {
+		size_t q = s->base + u8_back(s->buf.buf, p - 1 - s->base);
+
+		if (q <= s->start)
+			break;
+		p = q;
+	}
+	return no_start_at(s, p) ? wend : p;
 }
 
 /* The smallest p in [lo, hi] at which a separator ends; 0 when none. */
@@ -359,8 +385,8 @@ static size_t native_next_start(split *s, size_t cut)
 		}
 	}
 	p = best ? best : target;
-	while (p < cut && is_space_at(s, p, &n))
-		p += n;
+	while (p < cut && (is_space_at(s, p, &n) || no_start_at(s, p)))
+		p = advance_cp(s, p, 1, NULL);
 	if (p <= s->start)
 		p = cut;
 	return p;

@@ -19,8 +19,8 @@
 #include <stddef.h>
 
 /* Separator classes usable in a separator list besides literal strings. */
-#define SPLIT_SENTENCE "\x01sentence"
-#define SPLIT_CLAUSE "\x01clause"
+#define SPLIT_SENTENCE "\001sentence"
+#define SPLIT_CLAUSE "\001clause"
 
 typedef struct {
 	long size;		/* code points */
