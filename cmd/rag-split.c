@@ -118,9 +118,11 @@ static int split_one(struct run *run)
 		msg_warn("%s: line %ld: invalid UTF-8 replaced by U+FFFD", run->path, st.first_bad_line);
 		msg_info("%s: %ld invalid byte%s in all", run->path, st.bad_utf8, st.bad_utf8 == 1 ? "" : "s");
 	}
-	if (st.chunks == 0)
-		msg_warn("%s: no text%s", run->path,
-			 st.format == DOC_TEXT || st.format == DOC_MARKDOWN ? "" : " (pages of images are not read)");
+	if (st.chunks == 0) {
+		msg_warn("%s: no text", run->path);
+		if (st.format != DOC_TEXT && st.format != DOC_MARKDOWN)
+			msg_info("%s: text drawn as images is not read (no OCR)", run->path);
+	}
 	msg_info("%s: %d pages, %ld chunks, removed %ld toc lines, %ld header/footer lines, %ld hyphenations",
 		 run->path, st.pages, st.chunks, st.toc_lines, st.furniture_lines, st.hyphenations);
 	return 0;

@@ -1034,7 +1034,7 @@ enum doc_status doc_split_file(doc_reader *r, const char *path, doc_chunk_fn fn,
 		size_t look = taillen < 2048 ? taillen : 2048;
 
 		if (memmem(tail + taillen - look, look, "%%EOF", 5) == NULL) {
-			snprintf(err, errlen, "truncated or damaged: no %%%%EOF at the end of the PDF");
+			snprintf(err, errlen, "truncated or damaged: no %%EOF at the end of the PDF");
 			return DOC_FAILED;
 		}
 	}

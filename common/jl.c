@@ -90,15 +90,23 @@ enum jl_status jl_parse(jl_reader *r, const char *line, size_t len, json_object 
 	if (len > (size_t)0x7fffffff)
 		return bad(r, "%sline too long for the JSON parser", "");
 	{
-		/* JSON allows no raw control characters (json-c lets some by) */
+		/* JSON allows no raw control characters in strings, nor any but
+		 * tab between tokens; json-c lets some by */
 		size_t i;
+		int in_string = 0;
 
 		for (i = 0; i < len; i++) {
-			if ((unsigned char)line[i] < 0x20 && line[i] != '\t') {
+			unsigned char c = (unsigned char)line[i];
+
+			if (in_string && c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = !in_string;
+			else if (c < 0x20 && (in_string || c != '\t')) {
 				char at[32];
 
 				snprintf(at, sizeof at, "%zu", i + 1);
-				return bad(r, "control character in the line at byte %s", at);
+				return bad(r, "control character at byte %s", at);
 			}
 		}
 	}

@@ -288,14 +288,17 @@ static size_t last_sep_end(const split *s, const char *sep, size_t floor, size_t
 
 static size_t native_cut(split *s, size_t wend, int *forced)
 {
-	size_t half, lo, floor, p;
+	size_t half, lo, floor, p, fresh, n;
 	int i;
 
 	floor = s->start;
 	half = advance_cp(s, s->start, s->o.size / 2, NULL);
-	lo = half;
-	if (s->prev_cut >= lo)
-		lo = s->prev_cut + 1;
+	/* the chunk must end past the last one, with some text of its own */
+	fresh = s->prev_cut > s->start ? s->prev_cut : s->start;
+	while (fresh < wend && is_space_at(s, fresh, &n))
+		fresh += n;
+	fresh = advance_cp(s, fresh, 1, NULL);
+	lo = half > fresh ? half : fresh;
 	*forced = 0;
 	/* the coarsest separator that leaves the chunk at least half full */
 	for (i = 0; i < s->o.nseparators; i++) {
@@ -306,7 +309,7 @@ static size_t native_cut(split *s, size_t wend, int *forced)
 			return p;
 	}
 	/* else any separator at all, rather than cutting a word */
-	lo = s->prev_cut > s->start ? s->prev_cut + 1 : s->start + 1;
+	lo = fresh;
 	for (i = 0; i < s->o.nseparators; i++) {
 		if (s->o.separators[i][0] == '\0')
 			break;
@@ -363,7 +366,7 @@ static size_t distance(size_t a, size_t b)
 static size_t native_next_start(split *s, size_t cut)
 {
 	static const char *levels[2][2] = { { "\n", SPLIT_SENTENCE }, { " ", SPLIT_CLAUSE } };
-	size_t target, lo, hi, best = 0, n, p;
+	size_t target, lo, hi, best = 0, n, p, first;
 	int l, i;
 
 	if (s->o.overlap <= 0)
@@ -387,9 +390,23 @@ static size_t native_next_start(split *s, size_t cut)
 	p = best ? best : target;
 	while (p < cut && (is_space_at(s, p, &n) || no_start_at(s, p)))
 		p = advance_cp(s, p, 1, NULL);
-	if (p <= s->start)
+	/* the next chunk must start after this one did (its first letter) */
+	first = s->start;
+	while (first < cut && is_space_at(s, first, &n))
+		first += n;
+	if (p <= first)
 		p = cut;
 	return p;
+}
+
+static int has_text_after(const split *s, size_t from)
+{
+	size_t n;
+
+	for (; from < end_off(s); from += n)
+		if (!is_space_at(s, from, &n))
+			return 1;
+	return 0;
 }
 
 static int native_drain(split *s, int final)
@@ -404,7 +421,9 @@ static int native_drain(split *s, int final)
 			 * may emit it, more text may still come. */
 			if (!final)
 				return 0;
-			if (emit_range(s, s->start, end_off(s), 0) < 0)
+			/* what is left may be only the overlap of the last chunk */
+			if (has_text_after(s, s->prev_cut > s->start ? s->prev_cut : s->start)
+			    && emit_range(s, s->start, end_off(s), 0) < 0)
 				return -1;
 			s->start = s->prev_cut = end_off(s);
 			discard_before(s, s->start);

@@ -143,10 +143,12 @@ int txt_normalize(const char *s, size_t len, sb *out, size_t *bad)
 				goto out;
 			continue;
 		}
-		if (is_dropped(c))
-			continue;
-		if (c == '\t' || u8_is_space(c))
+		if (c < 0x20 && (c < '\t' || c > '\r'))
+			continue;	/* file and unit separators are not spaces in text */
+		if (u8_is_space(c))
 			c = ' ';
+		else if (is_dropped(c))
+			continue;
 		c = radical_to_ideograph(c);
 		if (!nfkc_stable(c))
 			simple = 0;
@@ -337,43 +339,39 @@ int txt_join_line(sb *para, const char *line, size_t len)
 int txt_furniture_key(const char *s, size_t len, sb *key)
 {
 	size_t i = 0;
-	int in_num = 0;
 
 	sb_truncate(key, 0);
 	if (sb_reserve(key, len) < 0)
 		return -1;
+	/* word by word: numbers and roman numerals become '#', spaces vanish */
 	while (i < len) {
-		int32_t c;
-		size_t n = u8_decode(s + i, len - i, &c, NULL);
+		size_t e = i;
+		int in_num = 0;
 
-		if (isdigit((unsigned char)s[i])) {
-			if (!in_num && sb_putc(key, '#') < 0)
-				return -1;
-			in_num = 1;
-		} else {
-			in_num = 0;
-			if (c == ' ') {
-				/* spaces ignored */
-			} else if (c < 0x80) {
-				if (sb_putc(key, (char)tolower(c)) < 0)
-					return -1;
-			} else if (sb_append(key, s + i, n) < 0) {
-				return -1;
-			}
-		}
-		i += n;
-	}
-	/* a trailing or leading roman page number */
-	{
-		size_t e = key->len, b = e;
-
-		while (b > 0 && strchr("ivxlcdm", key->buf[b - 1]) && key->buf[b - 1] != '\0')
-			b--;
-		if (b < e && e - b <= 6 && b > 0 && !isalpha((unsigned char)key->buf[b - 1])) {
-			sb_truncate(key, b);
+		while (e < len && s[e] != ' ')
+			e++;
+		if (e > i && is_roman(s + i, e - i)) {
 			if (sb_putc(key, '#') < 0)
 				return -1;
+			i = e;
 		}
+		while (i < e) {
+			int32_t c;
+			size_t n = u8_decode(s + i, e - i, &c, NULL);
+
+			if (c >= '0' && c <= '9') {
+				if (!in_num && sb_putc(key, '#') < 0)
+					return -1;
+				in_num = 1;
+			} else {
+				in_num = 0;
+				if (c < 0x80 ? sb_putc(key, (char)tolower(c)) < 0 : sb_append(key, s + i, n) < 0)
+					return -1;
+			}
+			i += n;
+		}
+		while (i < len && s[i] == ' ')
+			i++;
 	}
 	return 0;
 }
