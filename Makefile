@@ -36,7 +36,7 @@ DEB_PKGS = build-essential pkg-config \
 	libmupdf-dev mupdf-tools libharfbuzz-dev libjbig2dec0-dev libopenjp2-7-dev \
 	libgumbo-dev libmujs-dev libfreetype-dev libjpeg-dev zlib1g-dev \
 	libutf8proc-dev libjson-c-dev libcurl4-openssl-dev libsqlite3-dev \
-	bats bats-assert bats-support bats-file python3 jq
+	bats bats-assert bats-support bats-file python3 jq valgrind
 
 PROGS     = rag-split
 

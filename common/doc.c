@@ -161,6 +161,7 @@ struct pline {
 	char *text;
 	size_t len;
 	float y;
+	float x0, x1;	/* left and right edges */
 	int new_block;
 	int furniture;
 };
@@ -428,7 +429,7 @@ static void page_clear(struct ppage *p)
 	memset(p, 0, sizeof *p);
 }
 
-static int page_add_line(struct ppage *p, const char *text, size_t len, float y, int new_block)
+static int page_add_line(struct ppage *p, const char *text, size_t len, fz_rect box, int new_block)
 {
 	struct pline *l;
 
@@ -448,7 +449,9 @@ static int page_add_line(struct ppage *p, const char *text, size_t len, float y,
 	memcpy(l->text, text, len);
 	l->text[len] = '\0';
 	l->len = len;
-	l->y = y;
+	l->y = box.y0;
+	l->x0 = box.x0;
+	l->x1 = box.x1;
 	l->new_block = new_block;
 	l->furniture = 0;
 	p->n++;
@@ -640,7 +643,7 @@ static int load_page(doc_reader *r, fz_document *doc, int idx, struct ppage *p, 
 			if (rc == 0 && txt_normalize(sb_str(&r->tmp), r->tmp.len, &r->norm, NULL) < 0)
 				rc = -1;
 			if (rc == 0 && r->norm.len > 0) {
-				rc = page_add_line(p, r->norm.buf, r->norm.len, l->bbox.y0, first);
+				rc = page_add_line(p, r->norm.buf, r->norm.len, l->bbox, first);
 				first = 0;
 			}
 		}
@@ -653,11 +656,33 @@ static int load_page(doc_reader *r, fz_document *doc, int idx, struct ppage *p, 
 
 /* Hand the kept lines of a page to the assembler, opening sections where the
  * outline says they begin. */
+/* Does line i fill the width of the text on its page? */
+static int full_width(const struct ppage *p, size_t i)
+{
+	float left = p->lines[i].x0, right = p->lines[i].x1;
+	size_t k;
+
+	for (k = 0; k < p->n; k++) {
+		if (p->lines[k].furniture)
+			continue;
+		if (p->lines[k].x0 < left)
+			left = p->lines[k].x0;
+		if (p->lines[k].x1 > right)
+			right = p->lines[k].x1;
+	}
+	return right > left && p->lines[i].x1 >= right - (right - left) * 0.1f;
+}
+
+/* Hand the kept lines of a page to the assembler, opening sections where the
+ * outline says they begin. */
 static int emit_page(doc_reader *r, struct ppage *p, int paged, const struct outline_list *ol, size_t *oi)
 {
 	size_t i;
 	int page_no = paged ? p->index + 1 : 0;
 	int first = 1;
+	/* the last kept line, when it was a block of one full-width line: mupdf
+	 * makes the indented first line of a paragraph a block of its own */
+	long lone = -1;
 
 	for (i = 0; i < p->n; i++) {
 		struct pline *l = &p->lines[i];
@@ -668,6 +693,7 @@ static int emit_page(doc_reader *r, struct ppage *p, int paged, const struct out
 				       || (ol->v[*oi].page == p->index && ol->v[*oi].y <= l->y + 2))) {
 			if (asm_section(r, ol->v[*oi].title) < 0)
 				return -1;
+			lone = -1;
 			(*oi)++;
 		}
 		if (l->furniture) {
@@ -678,11 +704,12 @@ static int emit_page(doc_reader *r, struct ppage *p, int paged, const struct out
 			r->st->toc_lines++;
 			continue;
 		}
-		if (first && l->new_block && continues(r, l->text, l->len))
+		if (l->new_block && (first || lone >= 0) && continues(r, l->text, l->len))
 			how = JOIN_WORDS;
 		else
 			how = l->new_block ? JOIN_PARA : JOIN_WORDS;
 		first = 0;
+		lone = l->new_block && (i + 1 == p->n || p->lines[i + 1].new_block) && full_width(p, i) ? (long)i : -1;
 		if (asm_line(r, l->text, l->len, page_no, how) < 0)
 			return -1;
 	}

@@ -63,6 +63,11 @@ enum jl_status jl_read_line(jl_reader *r, const char **line, size_t *len)
 		return JL_EOF;
 	}
 	r->lineno++;
+	if (r->lineno == 1 && n >= 3 && memcmp(r->line, "\xEF\xBB\xBF", 3) == 0) {
+		/* a byte-order mark, as some editors write */
+		memmove(r->line, r->line + 3, (size_t)n - 2);
+		n -= 3;
+	}
 	if (n > 0 && r->line[n - 1] == '\n')
 		r->line[--n] = '\0';
 	if (n > 0 && r->line[n - 1] == '\r')
@@ -81,34 +86,158 @@ enum jl_status jl_read_line(jl_reader *r, const char **line, size_t *len)
 	return JL_OK;
 }
 
+/* RFC 8259, strictly: json-c also takes NaN, Infinity, 'quotes', "1." and
+ * raw control characters, which no later stage could read back. */
+#define JL_MAX_DEPTH 64
+
+static size_t skip_ws(const char *s, size_t len, size_t i)
+{
+	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+		i++;
+	return i;
+}
+
+static size_t digits(const char *s, size_t len, size_t i)
+{
+	while (i < len && s[i] >= '0' && s[i] <= '9')
+		i++;
+	return i;
+}
+
+/* The end of the value that starts at i, or (size_t)-1 with *bad set. */
+static size_t json_value(const char *s, size_t len, size_t i, int depth, size_t *bad)
+{
+	size_t j;
+
+	if (depth > JL_MAX_DEPTH || i >= len)
+		goto fail;
+	switch (s[i]) {
+	case '{':
+	case '[': {
+		char close = s[i] == '{' ? '}' : ']';
+
+		i = skip_ws(s, len, i + 1);
+		if (i < len && s[i] == close)
+			return i + 1;
+		for (;;) {
+			if (close == '}') {
+				if (i >= len || s[i] != '"')
+					goto fail;
+				i = json_value(s, len, i, depth + 1, bad);
+				if (i == (size_t)-1)
+					return i;
+				i = skip_ws(s, len, i);
+				if (i >= len || s[i] != ':')
+					goto fail;
+				i = skip_ws(s, len, i + 1);
+			}
+			i = json_value(s, len, i, depth + 1, bad);
+			if (i == (size_t)-1)
+				return i;
+			i = skip_ws(s, len, i);
+			if (i < len && s[i] == close)
+				return i + 1;
+			if (i >= len || s[i] != ',')
+				goto fail;
+			i = skip_ws(s, len, i + 1);
+		}
+	}
+	case '"':
+		for (i++; i < len; i++) {
+			unsigned char c = (unsigned char)s[i];
+
+			if (c == '"')
+				return i + 1;
+			if (c < 0x20)
+				goto fail;
+			if (c == '\\') {
+				if (++i >= len)
+					goto fail;
+				if (s[i] == 'u') {
+					for (j = 1; j <= 4; j++)
+						if (i + j >= len || !strchr("0123456789abcdefABCDEF", s[i + j]) || s[i + j] == '\0')
+							goto fail;
+					i += 4;
+				} else if (!strchr("\"\\/bfnrt", s[i]) || s[i] == '\0') {
+					goto fail;
+				}
+			}
+		}
+		goto fail;
+	case 't':
+		if (len - i >= 4 && memcmp(s + i, "true", 4) == 0)
+			return i + 4;
+		goto fail;
+	case 'f':
+		if (len - i >= 5 && memcmp(s + i, "false", 5) == 0)
+			return i + 5;
+		goto fail;
+	case 'n':
+		if (len - i >= 4 && memcmp(s + i, "null", 4) == 0)
+			return i + 4;
+		goto fail;
+	default:
+		j = i;
+		if (s[j] == '-')
+			j++;
+		if (j < len && s[j] == '0')
+			j++;
+		else if (j < len && s[j] >= '1' && s[j] <= '9')
+			j = digits(s, len, j);
+		else
+			goto fail;
+		if (j < len && s[j] == '.') {
+			size_t k = digits(s, len, j + 1);
+
+			if (k == j + 1)
+				goto fail;
+			j = k;
+		}
+		if (j < len && (s[j] == 'e' || s[j] == 'E')) {
+			size_t k = j + 1;
+
+			if (k < len && (s[k] == '+' || s[k] == '-'))
+				k++;
+			j = digits(s, len, k);
+			if (j == k)
+				goto fail;
+		}
+		return j;
+	}
+fail:
+	if (*bad == (size_t)-1)
+		*bad = i < len ? i : len;
+	return (size_t)-1;
+}
+
+static int json_valid(const char *s, size_t len, size_t *at)
+{
+	size_t i, bad = (size_t)-1;
+
+	i = json_value(s, len, skip_ws(s, len, 0), 0, &bad);
+	if (i == (size_t)-1) {
+		*at = bad;
+		return 0;
+	}
+	i = skip_ws(s, len, i);
+	*at = i;
+	return i == len;
+}
+
 enum jl_status jl_parse(jl_reader *r, const char *line, size_t len, json_object **out)
 {
 	json_object *obj;
 	enum json_tokener_error err;
+	size_t at;
 
 	*out = NULL;
 	if (len > (size_t)0x7fffffff)
 		return bad(r, "%sline too long for the JSON parser", "");
-	{
-		/* JSON allows no raw control characters in strings, nor any but
-		 * tab between tokens; json-c lets some by */
-		size_t i;
-		int in_string = 0;
+	if (!json_valid(line, len, &at)) {
+		char pos[32];
 
-		for (i = 0; i < len; i++) {
-			unsigned char c = (unsigned char)line[i];
-
-			if (in_string && c == '\\')
-				i++;
-			else if (c == '"')
-				in_string = !in_string;
-			else if (c < 0x20 && (in_string || c != '\t')) {
-				char at[32];
-
-				snprintf(at, sizeof at, "%zu", i + 1);
-				return bad(r, "control character at byte %s", at);
-			}
-		}
+		snprintf(pos, sizeof pos, "%zu", at + 1);
+		return bad(r, "not valid JSON (at byte %s)", pos);
 	}
 	json_tokener_reset(r->tok);
 	obj = json_tokener_parse_ex(r->tok, line, (int)len);

@@ -117,7 +117,8 @@ static int push_dir(paths *p, const char *dir)
 	}
 	closedir(d);
 	d = NULL;
-	qsort(f.names, f.n, sizeof *f.names, cmp_names);
+	if (f.n > 1)
+		qsort(f.names, f.n, sizeof *f.names, cmp_names);
 	if ((f.dir = strdup(dir)) == NULL)
 		goto nomem;
 	if (p->depth == p->cap) {

@@ -41,6 +41,7 @@ struct split {
 	/* native */
 	size_t start;	/* where the pending chunk begins */
 	size_t prev_cut;
+	int pending;	/* a chunk ended at prev_cut; the next start is undecided */
 
 	/* langchain: the top level is streamed */
 	int top;	/* index of the top separator, -1 until known */
@@ -366,7 +367,7 @@ static size_t distance(size_t a, size_t b)
 static size_t native_next_start(split *s, size_t cut)
 {
 	static const char *levels[2][2] = { { "\n", SPLIT_SENTENCE }, { " ", SPLIT_CLAUSE } };
-	size_t target, lo, hi, best = 0, n, p, first;
+	size_t target, lo, hi, best = 0, n, p, first, fresh;
 	int l, i;
 
 	if (s->o.overlap <= 0)
@@ -396,6 +397,20 @@ static size_t native_next_start(split *s, size_t cut)
 		first += n;
 	if (p <= first)
 		p = cut;
+	/* and its window must reach past the white space after the cut, or it
+	 * would hold nothing new */
+	fresh = cut;
+	while (fresh < end_off(s) && is_space_at(s, fresh, &n))
+		fresh += n;
+	if (fresh < end_off(s)) {
+		size_t least = back_cp(s, advance_cp(s, fresh, 1, NULL), s->o.size, s->start);
+
+		if (p < least) {
+			p = least;
+			while (p < cut && (is_space_at(s, p, &n) || no_start_at(s, p)))
+				p = advance_cp(s, p, 1, NULL);
+		}
+	}
 	return p;
 }
 
@@ -412,10 +427,19 @@ static int has_text_after(const split *s, size_t from)
 static int native_drain(split *s, int final)
 {
 	for (;;) {
-		long got;
-		size_t wend = advance_cp(s, s->start, s->o.size, &got), cut, next;
+		size_t wend, cut;
 		int forced;
 
+		if (s->pending) {
+			/* Where the next chunk starts depends on the first letter
+			 * after the cut: wait until it has come. */
+			if (!final && !has_text_after(s, s->prev_cut))
+				return 0;
+			s->pending = 0;
+			s->start = native_next_start(s, s->prev_cut);
+			discard_before(s, s->start);
+		}
+		wend = advance_cp(s, s->start, s->o.size, NULL);
 		if (wend >= end_off(s)) {
 			/* The window reaches the end of what we have: only a flush
 			 * may emit it, more text may still come. */
@@ -432,10 +456,8 @@ static int native_drain(split *s, int final)
 		cut = native_cut(s, wend, &forced);
 		if (emit_range(s, s->start, cut, forced) < 0)
 			return -1;
-		next = native_next_start(s, cut);
 		s->prev_cut = cut;
-		s->start = next;
-		discard_before(s, next);
+		s->pending = 1;
 	}
 }
 
@@ -715,6 +737,7 @@ int split_flush(split *s)
 	if (r < 0)
 		return -1;
 	/* the next section starts afresh */
+	s->pending = 0;
 	s->start = s->prev_cut = s->piece_start = s->scan = end_off(s);
 	discard_before(s, end_off(s));
 	return 0;

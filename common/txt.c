@@ -10,7 +10,7 @@
 
 #include "radicals.h"
 
-static int32_t radical_to_ideograph(int32_t cp)
+int32_t txt_radical(int32_t cp)
 {
 	size_t lo = 0, hi = sizeof txt_radicals / sizeof txt_radicals[0];
 
@@ -149,7 +149,7 @@ int txt_normalize(const char *s, size_t len, sb *out, size_t *bad)
 			c = ' ';
 		else if (is_dropped(c))
 			continue;
-		c = radical_to_ideograph(c);
+		c = txt_radical(c);
 		if (!nfkc_stable(c))
 			simple = 0;
 		if (sb_put_cp(&tmp, c) < 0)
@@ -327,9 +327,14 @@ int txt_join_line(sb *para, const char *line, size_t len)
 	}
 	u8_decode(line, len, &first, NULL);
 	if ((last == '-' || last == 0x2010) && prev != 0 && utf8proc_category(prev) <= UTF8PROC_CATEGORY_LO
-	    && prev != ' ' && utf8proc_category(first) == UTF8PROC_CATEGORY_LL) {
-		sb_truncate(para, q);
-		return sb_append(para, line, len) < 0 ? -1 : 1;
+	    && prev != ' ') {
+		/* "hyphen-" + "ated" is one word cut in two; "well-" + "Known"
+		 * is a compound that keeps its hyphen */
+		if (utf8proc_category(first) == UTF8PROC_CATEGORY_LL) {
+			sb_truncate(para, q);
+			return sb_append(para, line, len) < 0 ? -1 : 1;
+		}
+		return sb_append(para, line, len) < 0 ? -1 : 0;
 	}
 	if (!(u8_is_cjk(last) && u8_is_cjk(first)) && sb_putc(para, ' ') < 0)
 		return -1;

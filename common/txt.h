@@ -3,6 +3,7 @@
 #define RAGPIPE_TXT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "sb.h"
 
 /* Append the normalised form of one line to out: invalid UTF-8 becomes
@@ -11,6 +12,9 @@
  * ideographs they stand for, control and zero-width characters go, runs of
  * whitespace become one space, and the ends are trimmed. -1: out of memory. */
 int txt_normalize(const char *s, size_t len, sb *out, size_t *bad);
+
+/* The unified ideograph a radical stands for (cp itself otherwise). */
+int32_t txt_radical(int32_t cp);
 
 /* A table-of-contents entry with a dot leader ("7.7.4 DenseNet . . . 291")? */
 int txt_is_toc_line(const char *s, size_t len);

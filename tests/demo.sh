@@ -1,15 +1,19 @@
 #!/bin/sh
 # make demo: the pipeline on the bundled documents in tests/data/demo.
 set -eu
-bin=$(dirname "$0")/../bin
-demo=$(dirname "$0")/data/demo
+top=$(cd "$(dirname "$0")/.." && pwd)
+bin=$top/bin
+cd "$top/tests/data"
 out=${TMPDIR:-/tmp}/ragpipe-demo.$$
 trap 'rm -f "$out"' EXIT INT TERM
 
-echo "== rag-split $demo/*"
-"$bin/rag-split" "$demo"/* > "$out"
-echo "$(wc -l < "$out") chunks from $(ls "$demo" | wc -l) documents; the first two:"
-head -n 2 "$out" | cut -c 1-400
+echo "\$ rag-split demo/* > chunks.jsonl"
+"$bin/rag-split" demo/* > "$out"
+echo "$(wc -l < "$out") chunks from $(ls demo | wc -l) documents:"
 echo
-echo "== chunks per document (source, chunks, pages)"
-sed -e 's/.*"source":"\([^"]*\)".*/\1/' "$out" | uniq -c
+jq -r '[.id, (if .page then "p.\(.page)" + (if .page_end != .page then "-\(.page_end)" else "" end) else "-" end),
+	(.title // "-" | .[0:24]), (.text | gsub("\\s+"; " ") | .[0:50])] | @tsv' "$out" |
+	awk -F '\t' '{ printf "%-32s %-6s %-26s %s...\n", $1, $2, $3, $4 }'
+echo
+echo "\$ jq -r 'select(.title == \"3 DenseNet\") | .text' chunks.jsonl"
+jq -r 'select(.title == "3 DenseNet") | .text' "$out" | fold -s -w 100
