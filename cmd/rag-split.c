@@ -223,7 +223,7 @@ int main(int argc, char **argv)
 	split_opts so = { 1000, 150, NULL, 0, 0 };
 	struct run run = { 0 };
 	const char *files_from = NULL;
-	int nul = 0, recursive = 0, c, i, overlap_given = 0;
+	int nul = 0, recursive = 0, c, i, overlap_given = 0, output_failed = 0;
 	long jobs = 1;
 
 	msg_init(argv);
@@ -300,26 +300,25 @@ int main(int argc, char **argv)
 		int r = par_run((int)jobs, next_job, run_job, job_done, &run, stdout);
 
 		if (r == -1) {
-			prog_free(run.progress);
-			return jl_output_failed();
-		}
-		if (r < 0)
+			run.status = jl_output_failed();
+			output_failed = 1;
+		} else if (r < 0)
 			run.status = EXIT_SOME_FAILED;
 	} else {
 		for (;;) {
 			int r = next_job(&run, 0);
 
-			if (r < 0) {
-				run.status = EXIT_SOME_FAILED;
+			if (r <= 0) {
+				if (r < 0)
+					run.status = EXIT_SOME_FAILED;
 				break;
 			}
-			if (r == 0)
-				break;
 			r = split_one(&run);
 			if (r < 0 || fflush(stdout) != 0) {
-				prog_free(run.progress);
 				errno = run.write_failed ? run.write_failed : errno;
-				return jl_output_failed();
+				run.status = jl_output_failed();
+				output_failed = 1;
+				break;
 			}
 			if (r > 0)
 				run.status = EXIT_SOME_FAILED;
@@ -327,7 +326,7 @@ int main(int argc, char **argv)
 			prog_update(run.progress, run.files, NULL);
 		}
 	}
-	if (paths_failed(run.paths))
+	if (paths_failed(run.paths) && !output_failed)
 		run.status = EXIT_SOME_FAILED;
 	prog_free(run.progress);
 	doc_reader_free(run.reader);
@@ -335,7 +334,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < so.nseparators; i++)
 		free((char *)so.separators[i]);
 	free(so.separators);
-	if (fflush(stdout) != 0)
+	if (!output_failed && fflush(stdout) != 0)
 		return jl_output_failed();
 	return run.status;
 }
