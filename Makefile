@@ -29,16 +29,16 @@ endif
 BIN       = bin
 
 MUPDF_LIBS = -lmupdf -lmupdf-third -lharfbuzz -lfreetype -ljbig2dec -lopenjp2 -ljpeg -lz -lgumbo -lmujs -lm
-BASE_LIBS  = -ljson-c -lutf8proc -lm -lpthread
+BASE_LIBS  = -lcurl -lsqlite3 -ljson-c -lutf8proc -lm -lpthread
 
 # Debian packages needed to build, test and run the demo.
 DEB_PKGS = build-essential pkg-config \
 	libmupdf-dev mupdf-tools libharfbuzz-dev libjbig2dec0-dev libopenjp2-7-dev \
 	libgumbo-dev libmujs-dev libfreetype-dev libjpeg-dev zlib1g-dev \
 	libutf8proc-dev libjson-c-dev libcurl4-openssl-dev libsqlite3-dev \
-	bats bats-assert bats-support bats-file python3 jq valgrind
+	bats bats-assert bats-support bats-file python3 jq valgrind openssl
 
-PROGS     = rag-split
+PROGS     = rag-split rag-embed
 
 COMMON_SRC = $(wildcard common/*.c)
 COMMON_OBJ = $(COMMON_SRC:common/%.c=$(BUILD)/common/%.o)
@@ -46,6 +46,9 @@ LIB        = $(BUILD)/libragpipe.a
 
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# Small programs the bats tests drive common/ with.
+TOOL_SRC  = $(wildcard tests/tools/*.c)
+TOOL_BIN  = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 
 .PHONY: all deps check unit bats demo bench install uninstall clean
 
@@ -64,10 +67,16 @@ $(LIB): $(COMMON_OBJ)
 $(BIN)/rag-split: $(BUILD)/cmd/rag-split.o $(LIB) | $(BIN)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(MUPDF_LIBS) $(BASE_LIBS)
 
+$(BIN)/rag-embed: $(BUILD)/cmd/rag-embed.o $(LIB) | $(BIN)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(BASE_LIBS)
+
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB) | $(BUILD)/tests
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -Itests/unit -o $@ $< $(LIB) $(MUPDF_LIBS) $(BASE_LIBS)
 
-$(BUILD)/common $(BUILD)/cmd $(BUILD)/tests $(BIN):
+$(BUILD)/tests/tools/%: tests/tools/%.c $(LIB) | $(BUILD)/tests/tools
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(LIB) $(BASE_LIBS)
+
+$(BUILD)/common $(BUILD)/cmd $(BUILD)/tests $(BUILD)/tests/tools $(BIN):
 	mkdir -p $@
 
 # A binary built with sanitizers must not be mistaken for the release one, and
@@ -94,7 +103,7 @@ unit: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do $$t || true; done
 
 check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(TOOL_BIN)
 	@sh tests/run.sh $(UNIT_BIN)
 
 demo: deps

@@ -3,6 +3,8 @@
 #include "u8.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -328,4 +330,144 @@ int jl_output_failed(void)
 		return 0;
 	msg_error("write error: %s", strerror(errno ? errno : EIO));
 	return 1;
+}
+
+/* The digits of v (> 0) to `prec` significant places, as an integer m and a
+ * decimal exponent: v ~ m * 10^(exp - prec + 1). */
+static uint64_t round_digits(double v, int prec, int *exp)
+{
+	static const double p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+				      1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+	uint64_t lo = 1, hi;
+	int e, shift, i;
+	double m;
+
+	/* log10(v) from the binary exponent; the loop below mends it */
+	frexp(v, &e);
+	e = (int)floor((e - 1) * 0.30102999566398120);
+
+	for (i = 1; i < prec; i++)
+		lo *= 10;
+	hi = lo * 10;
+	for (;;) {
+		shift = prec - 1 - e;
+		/* exact powers of ten only, so that one rounding is all */
+		if (shift >= 0)
+			m = shift <= 22 ? v * p10[shift] : v * p10[22] * pow(10, shift - 22);
+		else
+			m = -shift <= 22 ? v / p10[-shift] : v / pow(10, -shift);
+		m = (double)(uint64_t)(m + 0.5);
+		if (m >= (double)hi)
+			e++;
+		else if (m < (double)lo)
+			e--;
+		else
+			break;
+	}
+	*exp = e;
+	return (uint64_t)m;
+}
+
+/* Format into buf (at least 40 bytes) as %g would; returns the length. */
+static int format_digits(char *buf, int neg, uint64_t m, int prec, int e)
+{
+	char digits[24];
+	int n = 0, i, len = 0;
+
+	for (i = 0; i < prec; i++) {
+		digits[prec - 1 - i] = (char)('0' + m % 10);
+		m /= 10;
+	}
+	n = prec;
+	while (n > 1 && digits[n - 1] == '0')
+		n--;
+	if (neg)
+		buf[len++] = '-';
+	if (e >= -5 && e < prec) {
+		if (e < 0) {
+			buf[len++] = '0';
+			buf[len++] = '.';
+			for (i = -1; i > e; i--)
+				buf[len++] = '0';
+			for (i = 0; i < n; i++)
+				buf[len++] = digits[i];
+		} else {
+			for (i = 0; i <= e; i++)
+				buf[len++] = i < n ? digits[i] : '0';
+			if (n > e + 1) {
+				buf[len++] = '.';
+				for (i = e + 1; i < n; i++)
+					buf[len++] = digits[i];
+			}
+		}
+	} else {
+		buf[len++] = digits[0];
+		if (n > 1) {
+			buf[len++] = '.';
+			for (i = 1; i < n; i++)
+				buf[len++] = digits[i];
+		}
+		len += snprintf(buf + len, 16, "e%d", e);
+	}
+	buf[len] = '\0';
+	return len;
+}
+
+int jl_put_float(sb *out, float f)
+{
+	double v = fabs((double)f);
+	uint64_t m;
+	int e, len;
+	char buf[48];
+
+	if (!isfinite(f))
+		return -1;
+	if (f == 0)
+		return sb_putc(out, '0');
+	m = round_digits(v, 7, &e);
+	len = format_digits(buf, f < 0, m, 7, e);
+	/* a reader parses a double and narrows it: check exactly that */
+	if ((float)strtod(buf, NULL) != f) {
+		m = round_digits(v, 9, &e);
+		len = format_digits(buf, f < 0, m, 9, e);
+	}
+	return sb_append(out, buf, (size_t)len);
+}
+
+int jl_put_string(sb *out, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, run = 0;
+
+	if (sb_reserve(out, len + 2) < 0 || sb_putc(out, '"') < 0)
+		return -1;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[7] = "\\u0000";
+		const char *e = NULL;
+		size_t elen = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		switch (c) {
+		case '"': e = "\\\""; break;
+		case '\\': e = "\\\\"; break;
+		case '\n': e = "\\n"; break;
+		case '\r': e = "\\r"; break;
+		case '\t': e = "\\t"; break;
+		case '\b': e = "\\b"; break;
+		case '\f': e = "\\f"; break;
+		default:
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			e = esc;
+			elen = 6;
+		}
+		if (sb_append(out, s + run, i - run) < 0 || sb_append(out, e, elen) < 0)
+			return -1;
+		run = i + 1;
+	}
+	if (sb_append(out, s + run, len - run) < 0)
+		return -1;
+	return sb_putc(out, '"');
 }

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <json-c/json.h>
 
+#include "sb.h"
+
 typedef struct jl_reader jl_reader;
 
 enum jl_status {
@@ -33,6 +35,14 @@ enum jl_status jl_parse(jl_reader *r, const char *line, size_t len, json_object 
 long jl_lineno(const jl_reader *r);	/* of the line last returned */
 const char *jl_name(const jl_reader *r);
 const char *jl_reason(const jl_reader *r);	/* why the last line was JL_BAD */
+
+/* Append s (valid UTF-8) as a JSON string, quotes included. */
+int jl_put_string(sb *out, const char *s, size_t len);
+
+/* Append a finite float32 as a JSON number that reads back (as a double,
+ * then float) to exactly the same value: 7 significant digits when they do,
+ * else 9, which always do. -1 for NaN, infinities or no memory. */
+int jl_put_float(sb *out, float f);
 
 /* Write obj as one line. -1 with errno set when the write failed. */
 int jl_write(FILE *out, json_object *obj);

@@ -1,0 +1,326 @@
+#include "emb.h"
+#include "jl.h"
+#include "tok.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+void emb_lex_name(int dim, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "ragpipe-lex%d-%d", EMB_LEX_VERSION, dim);
+}
+
+int emb_lex_parse_name(const char *name)
+{
+	char prefix[32];
+	int dim = 0, n = 0;
+
+	snprintf(prefix, sizeof prefix, "ragpipe-lex%d-", EMB_LEX_VERSION);
+	if (strncmp(name, prefix, strlen(prefix)) != 0)
+		return 0;
+	if (sscanf(name + strlen(prefix), "%d%n", &dim, &n) != 1 || name[strlen(prefix) + (size_t)n] != '\0')
+		return 0;
+	return dim > 0 && dim <= 65536 ? dim : 0;
+}
+
+static uint64_t fnv1a(int kind, const char *s, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	h ^= (unsigned char)kind;
+	h *= 0x100000001b3ULL;
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+struct term_ctx {
+	emb_term_fn fn;
+	void *ctx;
+};
+
+static int term_cb(void *ctx, enum tok_kind kind, const char *term, size_t len, size_t pos)
+{
+	struct term_ctx *t = ctx;
+
+	(void)pos;
+	return t->fn(t->ctx, fnv1a(kind, term, len), kind);
+}
+
+int emb_lex_terms(const char *text, size_t len, emb_term_fn fn, void *ctx)
+{
+	struct term_ctx t = { fn, ctx };
+
+	return tok_each(text, len, TOK_STEM, term_cb, &t);
+}
+
+double emb_lex_tf_weight(double tf, double dl, double avgdl)
+{
+	return tf * (EMB_LEX_K1 + 1) / (tf + EMB_LEX_K1 * (1 - EMB_LEX_B + EMB_LEX_B * dl / avgdl));
+}
+
+static double kind_weight(int kind)
+{
+	return kind == TOK_UNIGRAM ? EMB_LEX_UNIGRAM_WEIGHT : 1.0;
+}
+
+/* The distinct terms of a text and how often each occurs: an open-addressing
+ * table, grown as terms come. */
+struct bag {
+	uint64_t *hash;
+	int *kind;
+	double *tf;
+	size_t cap, n;
+	size_t total;
+};
+
+static int bag_grow(struct bag *b)
+{
+	struct bag nb = { 0 };
+	size_t i;
+
+	nb.cap = b->cap ? b->cap * 2 : 256;
+	nb.hash = calloc(nb.cap, sizeof *nb.hash);
+	nb.kind = calloc(nb.cap, sizeof *nb.kind);
+	nb.tf = calloc(nb.cap, sizeof *nb.tf);
+	if (!nb.hash || !nb.kind || !nb.tf) {
+		free(nb.hash);
+		free(nb.kind);
+		free(nb.tf);
+		return -1;
+	}
+	for (i = 0; i < b->cap; i++) {
+		if (b->tf[i] > 0) {
+			size_t j = (size_t)(b->hash[i] & (nb.cap - 1));
+
+			while (nb.tf[j] > 0)
+				j = (j + 1) & (nb.cap - 1);
+			nb.hash[j] = b->hash[i];
+			nb.kind[j] = b->kind[i];
+			nb.tf[j] = b->tf[i];
+		}
+	}
+	nb.n = b->n;
+	nb.total = b->total;
+	free(b->hash);
+	free(b->kind);
+	free(b->tf);
+	*b = nb;
+	return 0;
+}
+
+static int bag_add(void *ctx, uint64_t hash, int kind)
+{
+	struct bag *b = ctx;
+	size_t j;
+
+	if ((b->n + 1) * 2 > b->cap && bag_grow(b) < 0)
+		return -1;
+	j = (size_t)(hash & (b->cap - 1));
+	while (b->tf[j] > 0 && b->hash[j] != hash)
+		j = (j + 1) & (b->cap - 1);
+	if (b->tf[j] == 0) {
+		b->hash[j] = hash;
+		b->kind[j] = kind;
+		b->n++;
+	}
+	b->tf[j] += 1;
+	b->total++;
+	return 0;
+}
+
+static void bag_free(struct bag *b)
+{
+	free(b->hash);
+	free(b->kind);
+	free(b->tf);
+}
+
+static void add_hashed(float *out, int dim, uint64_t hash, double w)
+{
+	/* the top bit gives the sign, so that collisions cancel on average */
+	size_t bucket = (size_t)((hash & 0x7fffffffffffffffULL) % (uint64_t)dim);
+
+	out[bucket] += (float)(hash >> 63 ? -w : w);
+}
+
+void emb_normalize(float *v, int dim)
+{
+	double norm = 0;
+	int i;
+
+	for (i = 0; i < dim; i++)
+		norm += (double)v[i] * v[i];
+	if (norm <= 0)
+		return;
+	norm = sqrt(norm);
+	for (i = 0; i < dim; i++)
+		v[i] = (float)(v[i] / norm);
+}
+
+int emb_lex_passage(const char *text, size_t len, int dim, float *out)
+{
+	struct bag b = { 0 };
+	size_t i;
+
+	memset(out, 0, (size_t)dim * sizeof *out);
+	if (emb_lex_terms(text, len, bag_add, &b) < 0) {
+		bag_free(&b);
+		return -1;
+	}
+	for (i = 0; i < b.cap; i++)
+		if (b.tf[i] > 0)
+			add_hashed(out, dim, b.hash[i],
+				   emb_lex_tf_weight(b.tf[i], (double)b.total, EMB_LEX_AVGDL) * kind_weight(b.kind[i]));
+	bag_free(&b);
+	emb_normalize(out, dim);
+	return 0;
+}
+
+int emb_lex_question(const char *text, size_t len, int dim, emb_idf_fn idf, void *ctx, float *out)
+{
+	struct bag b = { 0 };
+	size_t i;
+
+	memset(out, 0, (size_t)dim * sizeof *out);
+	if (emb_lex_terms(text, len, bag_add, &b) < 0) {
+		bag_free(&b);
+		return -1;
+	}
+	for (i = 0; i < b.cap; i++)
+		if (b.tf[i] > 0)
+			add_hashed(out, dim, b.hash[i], (idf ? idf(ctx, b.hash[i]) : 1.0) * kind_weight(b.kind[i]));
+	bag_free(&b);
+	emb_normalize(out, dim);
+	return 0;
+}
+
+int emb_request(sb *body, const char *model, const char *const *texts, const size_t *lens, size_t n)
+{
+	size_t i;
+
+	if (sb_puts(body, "{\"model\":") < 0 || jl_put_string(body, model, strlen(model)) < 0
+	    || sb_puts(body, ",\"input\":[") < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((i && sb_putc(body, ',') < 0) || jl_put_string(body, texts[i], lens[i]) < 0)
+			return -1;
+	}
+	return sb_puts(body, "]}");
+}
+
+static int fail(char *err, size_t errlen, const char *what)
+{
+	snprintf(err, errlen, "%s", what);
+	return -1;
+}
+
+int emb_response(const char *body, size_t len, size_t n, int *dim, float **vecs, char *err, size_t errlen)
+{
+	json_tokener *tok;
+	json_object *root = NULL, *data;
+	float *v = NULL;
+	unsigned char *seen = NULL;
+	size_t i, count;
+	int d = *dim, r = -1;
+
+	*vecs = NULL;
+	if (len > 0x7fffffff)
+		return fail(err, errlen, "answer too long");
+	tok = json_tokener_new_ex(64);
+	if (tok == NULL)
+		return fail(err, errlen, "out of memory");
+	root = json_tokener_parse_ex(tok, body, (int)len);
+	if (json_tokener_get_error(tok) != json_tokener_success || root == NULL) {
+		json_tokener_free(tok);
+		json_object_put(root);
+		return fail(err, errlen, "answer is not valid JSON");
+	}
+	json_tokener_free(tok);
+	if (!json_object_object_get_ex(root, "data", &data) || !json_object_is_type(data, json_type_array)) {
+		fail(err, errlen, "answer has no \"data\" array");
+		goto out;
+	}
+	count = json_object_array_length(data);
+	if (count != n) {
+		snprintf(err, errlen, "answer has %zu vectors for %zu texts", count, n);
+		goto out;
+	}
+	seen = calloc(n ? n : 1, 1);
+	if (seen == NULL) {
+		fail(err, errlen, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < count; i++) {
+		json_object *item = json_object_array_get_idx(data, i), *emb, *idx;
+		size_t k, at = i, m;
+
+		if (!json_object_is_type(item, json_type_object) || !json_object_object_get_ex(item, "embedding", &emb)
+		    || !json_object_is_type(emb, json_type_array)) {
+			snprintf(err, errlen, "vector %zu is not an object with an \"embedding\" array", i);
+			goto out;
+		}
+		if (json_object_object_get_ex(item, "index", &idx)) {
+			int64_t x = json_object_get_int64(idx);
+
+			if (!json_object_is_type(idx, json_type_int) || x < 0 || (uint64_t)x >= n) {
+				snprintf(err, errlen, "vector %zu has a bad \"index\"", i);
+				goto out;
+			}
+			at = (size_t)x;
+		}
+		if (seen[at]) {
+			snprintf(err, errlen, "index %zu comes twice", at);
+			goto out;
+		}
+		seen[at] = 1;
+		m = json_object_array_length(emb);
+		if (d == 0) {
+			if (m == 0 || m > 65536) {
+				snprintf(err, errlen, "vector %zu has dimension %zu", at, m);
+				goto out;
+			}
+			d = (int)m;
+		}
+		if (m != (size_t)d) {
+			snprintf(err, errlen, "vector %zu has dimension %zu, expected %d", at, m, d);
+			goto out;
+		}
+		if (v == NULL && (v = malloc(n * (size_t)d * sizeof *v)) == NULL) {
+			fail(err, errlen, "out of memory");
+			goto out;
+		}
+		for (k = 0; k < m; k++) {
+			json_object *x = json_object_array_get_idx(emb, k);
+			double f;
+
+			if (!json_object_is_type(x, json_type_double) && !json_object_is_type(x, json_type_int)) {
+				snprintf(err, errlen, "vector %zu holds a value that is not a number", at);
+				goto out;
+			}
+			f = json_object_get_double(x);
+			if (!isfinite(f) || fabs(f) > FLT_MAX) {
+				snprintf(err, errlen, "vector %zu holds a value that is not finite", at);
+				goto out;
+			}
+			v[at * (size_t)d + k] = (float)f;
+		}
+	}
+	*dim = d;
+	*vecs = v;
+	v = NULL;
+	r = 0;
+out:
+	free(v);
+	free(seen);
+	json_object_put(root);
+	return r;
+}
