@@ -46,6 +46,9 @@ LIB        = $(BUILD)/libragpipe.a
 
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# Measuring tools of bench/, built by `make bench`.
+BENCH_SRC = $(wildcard bench/*.c)
+BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 # Small programs the bats tests drive common/ with.
 TOOL_SRC  = $(wildcard tests/tools/*.c)
 TOOL_BIN  = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
@@ -76,7 +79,10 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB) | $(BUILD)/tests
 $(BUILD)/tests/tools/%: tests/tools/%.c $(LIB) | $(BUILD)/tests/tools
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(LIB) $(BASE_LIBS)
 
-$(BUILD)/common $(BUILD)/cmd $(BUILD)/tests $(BUILD)/tests/tools $(BIN):
+$(BUILD)/bench/%: bench/%.c $(LIB) | $(BUILD)/bench
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(LIB) $(BASE_LIBS)
+
+$(BUILD)/common $(BUILD)/cmd $(BUILD)/tests $(BUILD)/tests/tools $(BUILD)/bench $(BIN):
 	mkdir -p $@
 
 # A binary built with sanitizers must not be mistaken for the release one, and
@@ -110,7 +116,7 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/demo.sh
 
-bench: all
+bench: all $(BENCH_BIN)
 	@sh bench/run.sh
 
 install: all

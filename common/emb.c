@@ -185,6 +185,36 @@ int emb_lex_passage(const char *text, size_t len, int dim, float *out)
 	return 0;
 }
 
+/* Without an index to say how common a term is, the words every question
+ * has would outweigh the one it is about: these count for little. Stems, as
+ * the tokenizer gives them. */
+static const char *const question_words[] = {
+	"a", "an", "the", "is", "ar", "wa", "were", "be", "been", "do", "doe", "did", "what", "which",
+	"who", "whom", "whose", "when", "where", "why", "how", "of", "to", "in", "on", "at", "by", "for",
+	"with", "from", "and", "or", "it", "it", "thi", "that", "these", "those", "i", "you", "we", "thei",
+	"can", "could", "should", "would", "mean", "tell", "me", "about", "explain", "describ",
+};
+static const char *const question_chars[] = {
+	"的", "是", "什", "么", "什么", "了", "吗", "呢", "哪", "谁", "怎", "样", "怎么", "么样", "怎样", "在", "和",
+	"为", "何", "为什", "一个", "个", "有", "哪些",
+};
+
+static double question_word_weight(uint64_t hash)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof question_words / sizeof question_words[0]; i++)
+		if (fnv1a(TOK_WORD, question_words[i], strlen(question_words[i])) == hash)
+			return 0.1;
+	for (i = 0; i < sizeof question_chars / sizeof question_chars[0]; i++) {
+		size_t n = strlen(question_chars[i]);
+
+		if (fnv1a(n > 3 ? TOK_BIGRAM : TOK_UNIGRAM, question_chars[i], n) == hash)
+			return 0.1;
+	}
+	return 1.0;
+}
+
 int emb_lex_question(const char *text, size_t len, int dim, emb_idf_fn idf, void *ctx, float *out)
 {
 	struct bag b = { 0 };
@@ -197,7 +227,8 @@ int emb_lex_question(const char *text, size_t len, int dim, emb_idf_fn idf, void
 	}
 	for (i = 0; i < b.cap; i++)
 		if (b.tf[i] > 0)
-			add_hashed(out, dim, b.hash[i], (idf ? idf(ctx, b.hash[i]) : 1.0) * kind_weight(b.kind[i]));
+			add_hashed(out, dim, b.hash[i],
+				   (idf ? idf(ctx, b.hash[i]) : question_word_weight(b.hash[i])) * kind_weight(b.kind[i]));
 	bag_free(&b);
 	emb_normalize(out, dim);
 	return 0;

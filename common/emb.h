@@ -51,8 +51,9 @@ double emb_lex_tf_weight(double tf, double dl, double avgdl);
 /* Passage vector of dim floats into out. -1 when memory ran out. */
 int emb_lex_passage(const char *text, size_t len, int dim, float *out);
 
-/* Question vector: each distinct term weighted by idf(ctx, hash), or 1 when
- * idf is NULL. -1 when memory ran out. */
+/* Question vector: each distinct term weighted by idf(ctx, hash); when idf
+ * is NULL (no index at hand), by 1, except the words every question has
+ * ("what", "is", "的", "什么"...), which count 0.1. -1 when memory ran out. */
 typedef double (*emb_idf_fn)(void *ctx, uint64_t hash);
 int emb_lex_question(const char *text, size_t len, int dim, emb_idf_fn idf, void *ctx, float *out);
 

@@ -413,6 +413,21 @@ static int format_digits(char *buf, int neg, uint64_t m, int prec, int e)
 	return len;
 }
 
+/* Does the decimal m * 10^-shift (as printed in buf) read back as v? With
+ * an exact power of ten, one IEEE division or multiplication rounds exactly
+ * as strtod does, so strtod is needed only far from 1. */
+static int reads_back(const char *buf, uint64_t m, int shift, float v)
+{
+	static const double p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+				      1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+
+	if (shift >= 0 && shift <= 22)
+		return (float)((double)m / p10[shift]) == v;
+	if (shift < 0 && shift >= -22)
+		return (float)((double)m * p10[-shift]) == v;
+	return (float)fabs(strtod(buf, NULL)) == v;
+}
+
 int jl_put_float(sb *out, float f)
 {
 	double v = fabs((double)f);
@@ -427,7 +442,7 @@ int jl_put_float(sb *out, float f)
 	m = round_digits(v, 7, &e);
 	len = format_digits(buf, f < 0, m, 7, e);
 	/* a reader parses a double and narrows it: check exactly that */
-	if ((float)strtod(buf, NULL) != f) {
+	if (!reads_back(buf, m, 6 - e, (float)v)) {
 		m = round_digits(v, 9, &e);
 		len = format_digits(buf, f < 0, m, 9, e);
 	}

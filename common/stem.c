@@ -82,28 +82,48 @@ static int cvc(const struct word *w, int i)
 	return ch != 'w' && ch != 'x' && ch != 'y';
 }
 
+/* A suffix and its length, so that the hot loop needs no strlen. */
+struct sfx {
+	const char *s;
+	int len;
+};
+
+#define SFX(lit) { lit, (int)sizeof(lit) - 1 }
+
+static int ends_sfx(struct word *w, const struct sfx *x)
+{
+	/* most suffixes fail on their last letter: test it first */
+	if (x->len > w->k + 1 || w->b[w->k] != x->s[x->len - 1]
+	    || memcmp(w->b + w->k - x->len + 1, x->s, (size_t)x->len) != 0)
+		return 0;
+	w->j = w->k - x->len;
+	return 1;
+}
+
 static int ends(struct word *w, const char *s)
 {
-	int len = (int)strlen(s);
+	struct sfx x = { s, (int)strlen(s) };
 
-	if (len > w->k + 1 || memcmp(w->b + w->k - len + 1, s, (size_t)len) != 0)
-		return 0;
-	w->j = w->k - len;
-	return 1;
+	return ends_sfx(w, &x);
+}
+
+static void set_to_sfx(struct word *w, const struct sfx *x)
+{
+	memcpy(w->b + w->j + 1, x->s, (size_t)x->len);
+	w->k = w->j + x->len;
 }
 
 static void set_to(struct word *w, const char *s)
 {
-	int len = (int)strlen(s);
+	struct sfx x = { s, (int)strlen(s) };
 
-	memcpy(w->b + w->j + 1, s, (size_t)len);
-	w->k = w->j + len;
+	set_to_sfx(w, &x);
 }
 
-static void replace_if_m(struct word *w, const char *s)
+static void replace_if_m(struct word *w, const struct sfx *x)
 {
 	if (measure(w) > 0)
-		set_to(w, s);
+		set_to_sfx(w, x);
 }
 
 static void step1ab(struct word *w)
@@ -148,20 +168,28 @@ static void step1c(struct word *w)
 
 static void step2(struct word *w)
 {
-	static const char *const rules[][2] = {
-		{ "ational", "ate" }, { "tional", "tion" }, { "enci", "ence" }, { "anci", "ance" },
-		{ "izer", "ize" }, { "bli", "ble" }, { "alli", "al" }, { "entli", "ent" }, { "eli", "e" },
-		{ "ousli", "ous" }, { "ization", "ize" }, { "ation", "ate" }, { "ator", "ate" },
-		{ "alism", "al" }, { "iveness", "ive" }, { "fulness", "ful" }, { "ousness", "ous" },
-		{ "aliti", "al" }, { "iviti", "ive" }, { "biliti", "ble" }, { "logi", "log" },
+	static const struct sfx rules[][2] = {
+		{ SFX("ational"), SFX("ate") }, { SFX("tional"), SFX("tion") }, { SFX("enci"), SFX("ence") }, { SFX("anci"), SFX("ance") },
+		{ SFX("izer"), SFX("ize") }, { SFX("bli"), SFX("ble") }, { SFX("alli"), SFX("al") }, { SFX("entli"), SFX("ent") }, { SFX("eli"), SFX("e") },
+		{ SFX("ousli"), SFX("ous") }, { SFX("ization"), SFX("ize") }, { SFX("ation"), SFX("ate") }, { SFX("ator"), SFX("ate") },
+		{ SFX("alism"), SFX("al") }, { SFX("iveness"), SFX("ive") }, { SFX("fulness"), SFX("ful") }, { SFX("ousness"), SFX("ous") },
+		{ SFX("aliti"), SFX("al") }, { SFX("iviti"), SFX("ive") }, { SFX("biliti"), SFX("ble") }, { SFX("logi"), SFX("log") },
 	};
 	size_t i;
+	char last, pen;
 
 	if (w->k < 1)
 		return;
+	/* as Porter's own code, look only at rules ending in the word's last two letters */
+	last = w->b[w->k];
+	pen = w->b[w->k - 1];
 	for (i = 0; i < sizeof rules / sizeof rules[0]; i++) {
-		if (ends(w, rules[i][0])) {
-			replace_if_m(w, rules[i][1]);
+		const struct sfx *x = &rules[i][0];
+
+		if (x->s[x->len - 1] != last || x->s[x->len - 2] != pen)
+			continue;
+		if (ends_sfx(w, x)) {
+			replace_if_m(w, &rules[i][1]);
 			return;
 		}
 	}
@@ -169,15 +197,15 @@ static void step2(struct word *w)
 
 static void step3(struct word *w)
 {
-	static const char *const rules[][2] = {
-		{ "icate", "ic" }, { "ative", "" }, { "alize", "al" }, { "iciti", "ic" },
-		{ "ical", "ic" }, { "ful", "" }, { "ness", "" },
+	static const struct sfx rules[][2] = {
+		{ SFX("icate"), SFX("ic") }, { SFX("ative"), SFX("") }, { SFX("alize"), SFX("al") }, { SFX("iciti"), SFX("ic") },
+		{ SFX("ical"), SFX("ic") }, { SFX("ful"), SFX("") }, { SFX("ness"), SFX("") },
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof rules / sizeof rules[0]; i++) {
-		if (ends(w, rules[i][0])) {
-			replace_if_m(w, rules[i][1]);
+		if (ends_sfx(w, &rules[i][0])) {
+			replace_if_m(w, &rules[i][1]);
 			return;
 		}
 	}
@@ -185,17 +213,24 @@ static void step3(struct word *w)
 
 static void step4(struct word *w)
 {
-	static const char *const suffixes[] = {
-		"al", "ance", "ence", "er", "ic", "able", "ible", "ant", "ement", "ment", "ent",
-		"ion", "ou", "ism", "ate", "iti", "ous", "ive", "ize",
+	static const struct sfx suffixes[] = {
+		SFX("al"), SFX("ance"), SFX("ence"), SFX("er"), SFX("ic"), SFX("able"), SFX("ible"), SFX("ant"),
+		SFX("ement"), SFX("ment"), SFX("ent"), SFX("ion"), SFX("ou"), SFX("ism"), SFX("ate"), SFX("iti"),
+		SFX("ous"), SFX("ive"), SFX("ize"),
 	};
 	size_t i;
+	char last, pen;
 
 	if (w->k < 1)
 		return;
+	last = w->b[w->k];
+	pen = w->b[w->k - 1];
 	for (i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-		if (ends(w, suffixes[i])) {
-			if (strcmp(suffixes[i], "ion") == 0 && !(w->j >= 0 && (w->b[w->j] == 's' || w->b[w->j] == 't')))
+		if (suffixes[i].s[suffixes[i].len - 1] != last || suffixes[i].s[suffixes[i].len - 2] != pen)
+			continue;
+		if (ends_sfx(w, &suffixes[i])) {
+			if (suffixes[i].len == 3 && memcmp(suffixes[i].s, "ion", 3) == 0
+			    && !(w->j >= 0 && (w->b[w->j] == 's' || w->b[w->j] == 't')))
 				continue;
 			/* "ement" before "ment" before "ent": the longest match decides */
 			if (measure(w) > 1)

@@ -17,3 +17,13 @@ jq -r '[.id, (if .page then "p.\(.page)" + (if .page_end != .page then "-\(.page
 echo
 echo "\$ jq -r 'select(.title == \"3 DenseNet\") | .text' chunks.jsonl"
 jq -r 'select(.title == "3 DenseNet") | .text' "$out" | fold -s -w 100
+
+echo
+echo "\$ rag-embed < chunks.jsonl > embedded.jsonl"
+"$bin/rag-embed" < "$out" > "$out.emb"
+trap 'rm -f "$out" "$out.emb"' EXIT INT TERM
+jq -r '"\(.id): \(.embedding | length) floats from \(.embedder)"' "$out.emb" | head -n 3
+echo "..."
+echo
+echo "\$ echo 'What is DenseNet?' | rag-embed | cut -c 1-120"
+echo 'What is DenseNet?' | "$bin/rag-embed" | cut -c 1-120

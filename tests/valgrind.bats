@@ -35,3 +35,11 @@ setup() {
 	[ "$status" -ne 99 ] || fail "$stderr"
 	assert_failure 1
 }
+
+@test "valgrind: rag-embed with the built-in embedder, bad lines included" {
+	rag-split "$DATA"/demo/* > chunks.jsonl
+	printf 'What is DenseNet?\n{"text":5}\nnot json {\n' >> chunks.jsonl
+	run --separate-stderr vg rag-embed --dim 64 chunks.jsonl
+	[ "$status" -ne 99 ] || fail "$stderr"
+	assert_failure 1
+}
