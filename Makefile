@@ -30,18 +30,23 @@ BIN       = bin
 
 MUPDF_LIBS = -lmupdf -lmupdf-third -lharfbuzz -lfreetype -ljbig2dec -lopenjp2 -ljpeg -lz -lgumbo -lmujs -lm
 BASE_LIBS  = -lcurl -lsqlite3 -ljson-c -lutf8proc -lm -lpthread
+FAISS_LIBS = -lfaiss -lopenblas -lgomp -lstdc++ -lm
+CXX       ?= g++
+CXXFLAGS_BASE = -DRAGPIPE_VERSION='"$(VERSION)"' 
 
 # Debian packages needed to build, test and run the demo.
 DEB_PKGS = build-essential pkg-config \
 	libmupdf-dev mupdf-tools libharfbuzz-dev libjbig2dec0-dev libopenjp2-7-dev \
 	libgumbo-dev libmujs-dev libfreetype-dev libjpeg-dev zlib1g-dev \
 	libutf8proc-dev libjson-c-dev libcurl4-openssl-dev libsqlite3-dev \
+	libfaiss-dev libopenblas-dev g++ \
 	bats bats-assert bats-support bats-file python3 jq valgrind openssl
 
-PROGS     = rag-split rag-embed
+PROGS     = rag-split rag-embed rag-index
 
 COMMON_SRC = $(wildcard common/*.c)
-COMMON_OBJ = $(COMMON_SRC:common/%.c=$(BUILD)/common/%.o)
+COMMON_CXX = $(wildcard common/*.cpp)
+COMMON_OBJ = $(COMMON_SRC:common/%.c=$(BUILD)/common/%.o) $(COMMON_CXX:common/%.cpp=$(BUILD)/common/%.o)
 LIB        = $(BUILD)/libragpipe.a
 
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
@@ -60,6 +65,10 @@ all: $(PROGS:%=$(BIN)/%)
 $(BUILD)/common/%.o: common/%.c common/*.h | $(BUILD)/common
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
 
+# Debian's libfaiss-dev has the C API's headers but not its code: common/faiss_c.cpp.
+$(BUILD)/common/%.o: common/%.cpp common/*.h | $(BUILD)/common
+	$(CXX) -std=c++17 $(CXXFLAGS_BASE) $(CFLAGS) $(WARN) -Icommon -c -o $@ $<
+
 $(BUILD)/cmd/%.o: cmd/%.c common/*.h | $(BUILD)/cmd
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
 
@@ -73,14 +82,17 @@ $(BIN)/rag-split: $(BUILD)/cmd/rag-split.o $(LIB) | $(BIN)
 $(BIN)/rag-embed: $(BUILD)/cmd/rag-embed.o $(LIB) | $(BIN)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(BASE_LIBS)
 
+$(BIN)/rag-index: $(BUILD)/cmd/rag-index.o $(LIB) | $(BIN)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(BASE_LIBS) $(FAISS_LIBS)
+
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB) | $(BUILD)/tests
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -Itests/unit -o $@ $< $(LIB) $(MUPDF_LIBS) $(BASE_LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -Itests/unit -o $@ $< $(LIB) $(MUPDF_LIBS) $(BASE_LIBS) $(FAISS_LIBS)
 
 $(BUILD)/tests/tools/%: tests/tools/%.c $(LIB) | $(BUILD)/tests/tools
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(LIB) $(BASE_LIBS)
 
 $(BUILD)/bench/%: bench/%.c $(LIB) | $(BUILD)/bench
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(LIB) $(BASE_LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(LIB) $(BASE_LIBS) $(FAISS_LIBS)
 
 $(BUILD)/common $(BUILD)/cmd $(BUILD)/tests $(BUILD)/tests/tools $(BUILD)/bench $(BIN):
 	mkdir -p $@

@@ -47,11 +47,12 @@ struct term_ctx {
 	void *ctx;
 };
 
-static int term_cb(void *ctx, enum tok_kind kind, const char *term, size_t len, size_t pos)
+static int term_cb(void *ctx, enum tok_kind kind, const char *term, size_t len, size_t start, size_t end)
 {
 	struct term_ctx *t = ctx;
 
-	(void)pos;
+	(void)start;
+	(void)end;
 	return t->fn(t->ctx, fnv1a(kind, term, len), kind);
 }
 

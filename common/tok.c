@@ -45,7 +45,7 @@ static int emit_word(const char *w, size_t len, int ascii, unsigned flags, tok_f
 		}
 		if (flags & TOK_STEM)
 			n = stem_porter(buf, n);
-		return fn(ctx, TOK_WORD, buf, n, pos);
+		return fn(ctx, TOK_WORD, buf, n, pos, pos + len);
 	} else {
 		utf8proc_uint8_t *out = NULL;
 		utf8proc_ssize_t m;
@@ -68,7 +68,7 @@ static int emit_word(const char *w, size_t len, int ascii, unsigned flags, tok_f
 			n = stem_porter(buf, n);
 		if (n == 0)
 			return 0;
-		r = fn(ctx, TOK_WORD, buf, n, pos);
+		r = fn(ctx, TOK_WORD, buf, n, pos, pos + len);
 		return r;
 	}
 }
@@ -78,7 +78,7 @@ int tok_each(const char *text, size_t len, unsigned flags, tok_fn fn, void *ctx)
 	size_t i = 0;
 	/* the previous Han character, for bigrams */
 	char prev[4];
-	size_t prevlen = 0, prevpos = 0;
+	size_t prevlen = 0, prevpos = 0, prevend = 0;	/* prevend: its length in the text */
 	int run = 0;	/* characters in the current Han run */
 
 	while (i < len) {
@@ -90,24 +90,25 @@ int tok_each(const char *text, size_t len, unsigned flags, tok_fn fn, void *ctx)
 			char cur[4];
 			size_t curlen = u8_encode(c, cur);
 
-			if (!(flags & TOK_NO_UNIGRAMS) && fn(ctx, TOK_UNIGRAM, cur, curlen, i) < 0)
+			if (!(flags & TOK_NO_UNIGRAMS) && fn(ctx, TOK_UNIGRAM, cur, curlen, i, i + n) < 0)
 				return -1;
 			if (run > 0) {
 				char pair[8];
 
 				memcpy(pair, prev, prevlen);
 				memcpy(pair + prevlen, cur, curlen);
-				if (fn(ctx, TOK_BIGRAM, pair, prevlen + curlen, prevpos) < 0)
+				if (fn(ctx, TOK_BIGRAM, pair, prevlen + curlen, prevpos, i + n) < 0)
 					return -1;
 			}
 			memcpy(prev, cur, curlen);
 			prevlen = curlen;
 			prevpos = i;
+			prevend = n;
 			run++;
 			i += n;
 			continue;
 		}
-		if (run == 1 && (flags & TOK_NO_UNIGRAMS) && fn(ctx, TOK_UNIGRAM, prev, prevlen, prevpos) < 0)
+		if (run == 1 && (flags & TOK_NO_UNIGRAMS) && fn(ctx, TOK_UNIGRAM, prev, prevlen, prevpos, prevpos + prevend) < 0)
 			return -1;
 		run = 0;
 		if (is_word_char(c)) {
@@ -128,7 +129,7 @@ int tok_each(const char *text, size_t len, unsigned flags, tok_fn fn, void *ctx)
 		}
 		i += n;
 	}
-	if (run == 1 && (flags & TOK_NO_UNIGRAMS) && fn(ctx, TOK_UNIGRAM, prev, prevlen, prevpos) < 0)
+	if (run == 1 && (flags & TOK_NO_UNIGRAMS) && fn(ctx, TOK_UNIGRAM, prev, prevlen, prevpos, prevpos + prevend) < 0)
 		return -1;
 	return 0;
 }

@@ -24,10 +24,10 @@ enum {
 	TOK_NO_UNIGRAMS = 2,	/* bigrams only (a lone character still counts) */
 };
 
-/* Called once per term, in text order; term is borrowed for the call. pos is
- * the byte offset in the text where the term begins. Return 0 to go on, or
+/* Called once per term, in text order; term is borrowed for the call.
+ * [start, end) are the bytes of the text it comes from. Return 0 to go on, or
  * -1 to stop (tok_each then returns -1). */
-typedef int (*tok_fn)(void *ctx, enum tok_kind kind, const char *term, size_t len, size_t pos);
+typedef int (*tok_fn)(void *ctx, enum tok_kind kind, const char *term, size_t len, size_t start, size_t end);
 
 /* Returns 0, or -1 when fn stopped it or memory ran out. */
 int tok_each(const char *text, size_t len, unsigned flags, tok_fn fn, void *ctx);

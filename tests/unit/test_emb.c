@@ -82,11 +82,12 @@ TEST(lex_related_texts_are_closer)
 
 struct terms { int words, uni, bi; char last[64]; };
 
-static int count_terms(void *ctx, enum tok_kind kind, const char *t, size_t len, size_t pos)
+static int count_terms(void *ctx, enum tok_kind kind, const char *t, size_t len, size_t start, size_t end)
 {
 	struct terms *c = ctx;
 
-	(void)pos;
+	(void)start;
+	(void)end;
 	if (kind == TOK_WORD)
 		c->words++;
 	else if (kind == TOK_UNIGRAM)

@@ -1,0 +1,557 @@
+/* rag-index: embedded chunk records into an index directory. */
+#include "idx.h"
+#include "jl.h"
+#include "msg.h"
+#include "opt.h"
+#include "prog.h"
+#include "vecs.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char help[] =
+	"usage: rag-index -d DIR [-hqv] [--no-wait] [--batch N] [--type FACTORY] [FILE...]\n"
+	"       rag-index -d DIR --delete SOURCE... | --prune [--keep-list FILE] | --rebuild | --stats\n"
+	"Add embedded chunk records (from FILE or standard input) to the index in DIR.\n"
+	"\n"
+	"  -d, --dir DIR         the index directory (created when missing)\n"
+	"      --batch N         records per transaction at least (default 1000; whole documents)\n"
+	"      --no-wait         fail at once if another rag-index is writing to DIR\n"
+	"      --delete          the arguments are sources to remove\n"
+	"      --prune           remove documents whose source no longer exists\n"
+	"      --keep-list FILE  with --prune: remove those not listed in FILE\n"
+	"      --type FACTORY    faiss index type (index-factory string; default by size)\n"
+	"      --rebuild         rebuild the faiss index from the stored vectors\n"
+	"      --stats           print what the index holds, as JSON\n"
+	"      --summary         print counts of added, replaced, unchanged, deleted\n"
+	"  -q, --quiet           no warnings, no progress\n"
+	"  -v, --verbose         as --summary, and more\n"
+	"  -h, --help            this text\n"
+	"      --version         print the version\n";
+
+enum {
+	OPT_BATCH = OPT_FIRST_PRIVATE, OPT_NO_WAIT, OPT_DELETE, OPT_PRUNE, OPT_KEEP_LIST, OPT_TYPE, OPT_REBUILD,
+	OPT_STATS, OPT_SUMMARY
+};
+
+struct run {
+	idx *x;
+	vecs *v;
+	long batch_size;
+	long in_batch;
+	int in_tx;
+	/* the document being read */
+	char *source, *hash;
+	int skipping;		/* it is unchanged: its chunks are passed over */
+	long doc_chunks;
+	/* counts */
+	long added, replaced, unchanged, deleted, chunks_added;
+	char err[1024];
+};
+
+static void gone(void *ctx, int64_t id)
+{
+	vecs_remove(ctx, id);
+}
+
+static int begin(struct run *r)
+{
+	if (r->in_tx)
+		return 0;
+	if (idx_begin(r->x, r->err, sizeof r->err) < 0)
+		return -1;
+	r->in_tx = 1;
+	r->in_batch = 0;
+	return 0;
+}
+
+static int commit(struct run *r)
+{
+	if (!r->in_tx)
+		return 0;
+	r->in_tx = 0;
+	return idx_commit(r->x, r->err, sizeof r->err);
+}
+
+/* The current document is complete. */
+static int end_document(struct run *r)
+{
+	int rc = 0;
+
+	if (r->source && !r->skipping)
+		rc = idx_set_document(r->x, r->source, r->hash, r->doc_chunks, r->err, sizeof r->err);
+	free(r->source);
+	free(r->hash);
+	r->source = r->hash = NULL;
+	/* batches end between documents, so that no reader sees half of one */
+	if (rc == 0 && r->in_batch >= r->batch_size)
+		rc = commit(r);
+	return rc;
+}
+
+/* A chunk of a document not seen before in this run. */
+static int start_document(struct run *r, const char *source, const char *hash)
+{
+	char old[80];
+	int had = idx_document(r->x, source, old, sizeof old);
+
+	r->source = strdup(source);
+	r->hash = strdup(hash);
+	if (!r->source || !r->hash) {
+		snprintf(r->err, sizeof r->err, "out of memory");
+		return -1;
+	}
+	r->doc_chunks = 0;
+	r->skipping = had && hash[0] && strcmp(old, hash) == 0;
+	if (r->skipping) {
+		r->unchanged++;
+		return 0;
+	}
+	/* changed, or new: whatever the index holds of it goes first (also the
+	 * chunks of a run that was killed half-way through it) */
+	if (idx_delete_source(r->x, source, gone, r->v, r->err, sizeof r->err) < 0)
+		return -1;
+	if (had)
+		r->replaced++;
+	else
+		r->added++;
+	return 0;
+}
+
+/* "stdin: line 3: " + the error + suffix */
+static void prefix_err(struct run *r, const char *where, const char *suffix)
+{
+	char tmp[sizeof r->err];
+
+	memcpy(tmp, r->err, sizeof tmp);
+	snprintf(r->err, sizeof r->err, "%.300s: %.600s%.100s", where, tmp, suffix);
+}
+
+static const char *get_str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int get_int(json_object *o, const char *key, int *out)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+		return 0;
+	*out = json_object_get_int(v);
+	return 1;
+}
+
+/* The record's own fields, as JSON text (NULL when there are none). */
+static char *other_fields(json_object *o)
+{
+	static const char *const known[] = { "id", "source", "doc", "seq", "page", "page_end", "title", "text",
+					     "embedding", "embedder" };
+	json_object *rest = json_object_new_object();
+	char *s = NULL;
+	size_t i;
+
+	if (rest == NULL)
+		return NULL;
+	json_object_object_foreach(o, key, val) {
+		for (i = 0; i < sizeof known / sizeof known[0]; i++)
+			if (strcmp(key, known[i]) == 0)
+				break;
+		if (i == sizeof known / sizeof known[0])
+			json_object_object_add(rest, key, json_object_get(val));
+	}
+	if (json_object_object_length(rest) > 0)
+		s = strdup(json_object_to_json_string_ext(rest, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(rest);
+	return s;
+}
+
+/* One record: 0, or -1 with r->err set (the run stops). */
+static int add_record(struct run *r, json_object *o, const char *where)
+{
+	const char *id = get_str(o, "id"), *text = get_str(o, "text"), *source = get_str(o, "source");
+	const char *doc = get_str(o, "doc"), *embedder = get_str(o, "embedder");
+	json_object *ev;
+	float *vec = NULL;
+	int dim = 0, rc = -1;
+	idx_chunk c;
+	int64_t rowid;
+	char srcbuf[4096];
+
+	if (id == NULL || text == NULL) {
+		snprintf(r->err, sizeof r->err, "%s: a chunk needs \"id\" and \"text\" strings", where);
+		return -1;
+	}
+	if (!json_object_object_get_ex(o, "embedding", &ev)) {
+		snprintf(r->err, sizeof r->err, "%s: no \"embedding\" (run rag-embed first)", where);
+		return -1;
+	}
+	if (embedder == NULL) {
+		snprintf(r->err, sizeof r->err, "%s: no \"embedder\" string", where);
+		return -1;
+	}
+	if (vecs_parse(ev, &vec, &dim, r->err, sizeof r->err) < 0) {
+		prefix_err(r, where, "");
+		return -1;
+	}
+	if (idx_use_embedder(r->x, embedder, dim, r->err, sizeof r->err) < 0) {
+		prefix_err(r, where, "; nothing of this batch was written");
+		goto out;
+	}
+	if (vecs_use_dim(r->v, dim, idx_type(r->x), r->err, sizeof r->err) < 0)
+		goto out;
+	if (source == NULL) {
+		/* "book.pdf#3" comes from "book.pdf" */
+		const char *hash = strrchr(id, '#');
+		size_t n = hash ? (size_t)(hash - id) : strlen(id);
+
+		snprintf(srcbuf, sizeof srcbuf, "%.*s", (int)n, id);
+		source = srcbuf;
+	}
+	if (r->source == NULL || strcmp(r->source, source) != 0) {
+		if (r->source && end_document(r) < 0)
+			goto out;
+		if (begin(r) < 0 || start_document(r, source, doc ? doc : "") < 0)
+			goto out;
+	}
+	if (r->skipping) {
+		rc = 0;
+		goto out;
+	}
+	memset(&c, 0, sizeof c);
+	c.id = id;
+	c.source = source;
+	c.title = get_str(o, "title");
+	c.text = text;
+	c.seq = 0;
+	if (!get_int(o, "page", &c.page))
+		c.page = 0;
+	if (!get_int(o, "page_end", &c.page_end))
+		c.page_end = c.page;
+	{
+		int seq;
+
+		if (get_int(o, "seq", &seq))
+			c.seq = seq;
+	}
+	c.vec = vec;
+	c.fields_json = other_fields(o);
+	if (idx_add_chunk(r->x, &c, &rowid, r->err, sizeof r->err) < 0) {
+		free((char *)c.fields_json);
+		goto out;
+	}
+	free((char *)c.fields_json);
+	if (vecs_add(r->v, rowid, vec, r->err, sizeof r->err) < 0)
+		goto out;
+	r->doc_chunks++;
+	r->chunks_added++;
+	r->in_batch++;
+	rc = 0;
+out:
+	free(vec);
+	return rc;
+}
+
+/* --delete and --prune */
+
+struct prune {
+	struct run *r;
+	char **gone;
+	size_t n, cap;
+	const char *keep_list;
+	char **keep;
+	size_t nkeep;
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int prune_one(void *ctx, const char *source)
+{
+	struct prune *p = ctx;
+	struct stat st;
+	int drop;
+
+	if (p->keep_list)
+		drop = bsearch(&source, p->keep, p->nkeep, sizeof *p->keep, cmp_str) == NULL;
+	else
+		drop = stat(source, &st) < 0 && errno == ENOENT;
+	if (!drop)
+		return 0;
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 64;
+		char **v = realloc(p->gone, cap * sizeof *v);
+
+		if (v == NULL)
+			return -1;
+		p->gone = v;
+		p->cap = cap;
+	}
+	if ((p->gone[p->n] = strdup(source)) == NULL)
+		return -1;
+	p->n++;
+	return 0;
+}
+
+static int read_keep_list(struct prune *p)
+{
+	FILE *f = strcmp(p->keep_list, "-") == 0 ? stdin : fopen(p->keep_list, "r");
+	char *line = NULL;
+	size_t cap = 0, alloc = 0;
+	ssize_t n;
+
+	if (f == NULL) {
+		msg_error("%s: %s", p->keep_list, strerror(errno));
+		return -1;
+	}
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (n == 0)
+			continue;
+		if (p->nkeep == alloc) {
+			char **v;
+
+			alloc = alloc ? alloc * 2 : 256;
+			v = realloc(p->keep, alloc * sizeof *v);
+			if (v == NULL)
+				break;
+			p->keep = v;
+		}
+		if ((p->keep[p->nkeep] = strdup(line)) == NULL)
+			break;
+		p->nkeep++;
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	qsort(p->keep, p->nkeep, sizeof *p->keep, cmp_str);
+	return 0;
+}
+
+static int delete_sources(struct run *r, char **sources, size_t n)
+{
+	size_t i;
+
+	if (begin(r) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		char hash[80];
+
+		if (!idx_document(r->x, sources[i], hash, sizeof hash)) {
+			msg_warn("%s: not in the index", sources[i]);
+			continue;
+		}
+		if (idx_delete_source(r->x, sources[i], gone, r->v, r->err, sizeof r->err) < 0)
+			return -1;
+		r->deleted++;
+	}
+	return commit(r);
+}
+
+static void print_stats(idx *x)
+{
+	idx_stats st;
+	json_object *o;
+
+	if (idx_stats_get(x, &st) < 0)
+		return;
+	o = json_object_new_object();
+	json_object_object_add(o, "documents", json_object_new_int64(st.documents));
+	json_object_object_add(o, "chunks", json_object_new_int64(st.chunks));
+	json_object_object_add(o, "dimension", json_object_new_int(st.dim));
+	json_object_object_add(o, "embedder", json_object_new_string(st.embedder));
+	json_object_object_add(o, "index_type", json_object_new_string(st.index_type));
+	json_object_object_add(o, "bytes", json_object_new_int64(st.bytes));
+	json_object_object_add(o, "generation", json_object_new_int64(st.generation));
+	json_object_object_add(o, "faiss_current", json_object_new_boolean(st.faiss_generation == st.generation));
+	jl_write(stdout, o);
+	json_object_put(o);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "batch", required_argument, NULL, OPT_BATCH },
+		{ "no-wait", no_argument, NULL, OPT_NO_WAIT },
+		{ "delete", no_argument, NULL, OPT_DELETE },
+		{ "prune", no_argument, NULL, OPT_PRUNE },
+		{ "keep-list", required_argument, NULL, OPT_KEEP_LIST },
+		{ "type", required_argument, NULL, OPT_TYPE },
+		{ "rebuild", no_argument, NULL, OPT_REBUILD },
+		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "summary", no_argument, NULL, OPT_SUMMARY },
+		OPT_STD_LONG,
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *dir = NULL, *keep_list = NULL, *type = NULL;
+	int c, nowait = 0, del = 0, prune = 0, rebuild = 0, stats = 0, summary = 0, status = EXIT_OK, i;
+	struct run r;
+	char err[1024];
+
+	msg_init(argv);
+	memset(&r, 0, sizeof r);
+	r.batch_size = 1000;
+	while ((c = getopt_long(argc, argv, "d:" OPT_STD_SHORT, longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case OPT_BATCH:
+			if (opt_long("--batch", optarg, 1, 100000000, &r.batch_size) < 0)
+				return EXIT_USAGE;
+			break;
+		case OPT_NO_WAIT: nowait = 1; break;
+		case OPT_DELETE: del = 1; break;
+		case OPT_PRUNE: prune = 1; break;
+		case OPT_KEEP_LIST: keep_list = optarg; break;
+		case OPT_TYPE: type = optarg; break;
+		case OPT_REBUILD: rebuild = 1; break;
+		case OPT_STATS: stats = 1; break;
+		case OPT_SUMMARY: summary = 1; break;
+		default:
+			switch (opt_std(c, help)) {
+			case OPT_HANDLED: break;
+			case OPT_EXIT_OK: return EXIT_OK;
+			case OPT_EXIT_USAGE: return EXIT_USAGE;
+			}
+		}
+	}
+	if (dir == NULL) {
+		opt_usage_error(help, "no index directory (-d DIR)");
+		return EXIT_USAGE;
+	}
+	if (del + prune + stats > 1 || (keep_list && !prune) || (del && optind == argc)) {
+		opt_usage_error(help, del && optind == argc ? "--delete needs the sources to remove"
+				: keep_list && !prune ? "--keep-list goes with --prune"
+				: "--delete, --prune and --stats do not go together");
+		return EXIT_USAGE;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (stats) {
+		idx *x = idx_open(dir, IDX_READ, 0, err, sizeof err);
+
+		if (x == NULL) {
+			msg_error("%s", err);
+			return EXIT_SOME_FAILED;
+		}
+		print_stats(x);
+		idx_close(x);
+		return fflush(stdout) == 0 ? EXIT_OK : jl_output_failed();
+	}
+	r.x = idx_open(dir, IDX_WRITE, nowait, err, sizeof err);
+	if (r.x == NULL) {
+		msg_error("%s", err);
+		return EXIT_SOME_FAILED;
+	}
+	if (type && idx_type(r.x)[0] && strcmp(type, idx_type(r.x)) != 0)
+		rebuild = 1;
+	r.v = vecs_open(r.x, type, rebuild, err, sizeof err);
+	if (r.v == NULL) {
+		msg_error("%s", err);
+		idx_close(r.x);
+		return EXIT_SOME_FAILED;
+	}
+	if (del) {
+		if (delete_sources(&r, argv + optind, (size_t)(argc - optind)) < 0) {
+			msg_error("%s", r.err);
+			status = EXIT_SOME_FAILED;
+		}
+	} else if (prune) {
+		struct prune p = { 0 };
+
+		p.r = &r;
+		p.keep_list = keep_list;
+		if ((keep_list && read_keep_list(&p) < 0) || idx_each_source(r.x, prune_one, &p) < 0) {
+			msg_error("%s: cannot list the documents", dir);
+			status = EXIT_SOME_FAILED;
+		} else if (delete_sources(&r, p.gone, p.n) < 0) {
+			msg_error("%s", r.err);
+			status = EXIT_SOME_FAILED;
+		}
+		for (i = 0; (size_t)i < p.n; i++)
+			free(p.gone[i]);
+		free(p.gone);
+		for (i = 0; (size_t)i < p.nkeep; i++)
+			free(p.keep[i]);
+		free(p.keep);
+	} else if (!rebuild || optind < argc || !isatty(0)) {
+		int nfiles = argc - optind, stop = 0;
+		prog *progress = prog_new("chunks", 0);
+
+		for (i = 0; i < (nfiles ? nfiles : 1) && !stop; i++) {
+			const char *path = nfiles ? argv[optind + i] : "-";
+			FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+			jl_reader *jr;
+			json_object *o;
+			enum jl_status st;
+
+			if (in == NULL) {
+				msg_error("%s: %s", path, strerror(errno));
+				status = EXIT_SOME_FAILED;
+				stop = 1;
+				break;
+			}
+			jr = jl_reader_new(in, in == stdin ? "stdin" : path);
+			while (jr && !stop && (st = jl_read(jr, &o)) != JL_EOF) {
+				char where[600];
+
+				snprintf(where, sizeof where, "%s: line %ld", jl_name(jr), jl_lineno(jr));
+				if (st != JL_OK) {
+					snprintf(r.err, sizeof r.err, "%s: %s", where,
+						 st == JL_IOERR ? strerror(errno) : jl_reason(jr));
+					stop = 1;
+					break;
+				}
+				if (add_record(&r, o, where) < 0)
+					stop = 1;
+				json_object_put(o);
+				prog_update(progress, r.chunks_added, NULL);
+			}
+			if (jr == NULL) {
+				snprintf(r.err, sizeof r.err, "out of memory");
+				stop = 1;
+			}
+			jl_reader_free(jr);
+			if (in != stdin)
+				fclose(in);
+		}
+		prog_free(progress);
+		if (!stop && r.source && end_document(&r) < 0)
+			stop = 1;
+		if (!stop && commit(&r) < 0)
+			stop = 1;
+		if (stop) {
+			/* the batch being written is dropped whole; earlier ones stay */
+			if (r.in_tx)
+				idx_rollback(r.x);
+			msg_error("%s", r.err);
+			status = EXIT_SOME_FAILED;
+		}
+		free(r.source);
+		free(r.hash);
+	}
+	/* the faiss file follows the database */
+	if (vecs_save(r.v, r.x, err, sizeof err) < 0) {
+		msg_error("%s", err);
+		status = EXIT_SOME_FAILED;
+	}
+	if (summary || msg_verbosity >= 2)
+		printf("{\"added\":%ld,\"replaced\":%ld,\"unchanged\":%ld,\"deleted\":%ld,\"chunks_added\":%ld}\n", r.added,
+		       r.replaced, r.unchanged, r.deleted, r.chunks_added);
+	vecs_close(r.v);
+	idx_close(r.x);
+	if (fflush(stdout) != 0)
+		return jl_output_failed();
+	return status;
+}

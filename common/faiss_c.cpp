@@ -1,0 +1,326 @@
+/* faiss_c: the part of faiss's C API (the headers in faiss/c_api/, faiss 1.7.3) that
+ * ragpipe calls, implemented on faiss's C++ library.
+ *
+ * Debian ships libfaiss-dev with the C API's headers but without libfaiss_c,
+ * so this file stands in for it: every function below has the signature its
+ * header declares, and reports errors the way libfaiss_c does, through the
+ * headers' own macros_impl.h (CATCH_AND_HANDLE: 0 on success, -2 for a faiss
+ * exception, -4 for another std::exception, -1 for anything else, the message
+ * kept for faiss_get_last_error() of the same thread).
+ *
+ * Where this differs from upstream's libfaiss_c, on purpose:
+ *   - faiss_read_index* translate the C API's io flags to the C++ ones:
+ *     FAISS_IO_FLAG_MMAP is 1 in the C header but faiss::IO_FLAG_MMAP is
+ *     0x646f0008, and upstream passes the C value through, so asking for mmap
+ *     silently reads everything into memory.
+ *   - adding to, removing from, resetting or writing an IVF index whose
+ *     inverted lists are memory-mapped read-only fails with an error, before
+ *     touching anything. In faiss 1.7.3 add and remove_ids would throw inside
+ *     an OpenMP region, which aborts the process, and write_index would write
+ *     an "on-disk" index naming no data file, which no read_index can open.
+ *   - CATCH_AND_HANDLE is always the release (NDEBUG) variant, which does not
+ *     also print each error on std::cerr: the caller prints
+ *     faiss_get_last_error() itself.
+ *
+ * Also faiss_ragpipe_set_threads (faiss_threads.h), which is not faiss's. */
+#include <faiss/AutoTune.h>
+#include <faiss/Index.h>
+#include <faiss/IndexIDMap.h>
+#include <faiss/IndexIVF.h>
+#include <faiss/IndexPreTransform.h>
+#include <faiss/impl/AuxIndexStructures.h>
+#include <faiss/impl/FaissException.h>
+#include <faiss/impl/IDSelector.h>
+#include <faiss/index_factory.h>
+#include <faiss/index_io.h>
+#include <faiss/invlists/OnDiskInvertedLists.h>
+
+#include <exception>
+#include <iostream>
+#include <stdexcept>
+
+#include <omp.h>
+
+#include <faiss/c_api/AutoTune_c.h>
+#include <faiss/c_api/IndexIVF_c.h>
+#include <faiss/c_api/Index_c.h>
+#include <faiss/c_api/error_c.h>
+#include <faiss/c_api/impl/AuxIndexStructures_c.h>
+#include <faiss/c_api/index_factory_c.h>
+#include <faiss/c_api/index_io_c.h>
+
+/* The release variant of CATCH_AND_HANDLE, whatever the build's NDEBUG. */
+#ifndef NDEBUG
+#define NDEBUG
+#define FAISS_C_UNDEF_NDEBUG
+#endif
+#include <faiss/c_api/macros_impl.h>
+#ifdef FAISS_C_UNDEF_NDEBUG
+#undef NDEBUG
+#undef FAISS_C_UNDEF_NDEBUG
+#endif
+
+#include "faiss_threads.h"
+
+/* OpenBLAS's own call, declared here to need no cblas.h of one variant. */
+extern "C" void openblas_set_num_threads(int num_threads);
+
+thread_local std::exception_ptr faiss_last_exception;
+
+namespace {
+
+faiss::Index *as_index(FaissIndex *index)
+{
+	return reinterpret_cast<faiss::Index *>(index);
+}
+
+const faiss::Index *as_index(const FaissIndex *index)
+{
+	return reinterpret_cast<const faiss::Index *>(index);
+}
+
+/* The OnDiskInvertedLists of index, when it is, or wraps, an IVF index whose
+ * inverted lists are on disk (mmapped by FAISS_IO_FLAG_MMAP), else NULL. */
+const faiss::OnDiskInvertedLists *ondisk_lists(const faiss::Index *index)
+{
+	for (;;) {
+		if (auto map = dynamic_cast<const faiss::IndexIDMap *>(index)) {
+			index = map->index;
+		} else if (auto pre = dynamic_cast<const faiss::IndexPreTransform *>(index)) {
+			index = pre->index;
+		} else {
+			break;
+		}
+	}
+	auto ivf = dynamic_cast<const faiss::IndexIVF *>(index);
+	return ivf == nullptr ? nullptr : dynamic_cast<const faiss::OnDiskInvertedLists *>(ivf->invlists);
+}
+
+/* Throws unless index can be changed: faiss 1.7.3 cannot change read-only
+ * inverted lists (those FAISS_IO_FLAG_MMAP maps), and throws from an OpenMP
+ * region when asked to, which aborts. */
+void check_changeable(const faiss::Index *index, const char *what)
+{
+	auto od = ondisk_lists(index);
+
+	if (od != nullptr && od->read_only)
+		FAISS_THROW_FMT("cannot %s: its inverted lists are memory-mapped read-only "
+				"(it was read with FAISS_IO_FLAG_MMAP)",
+				what);
+}
+
+/* Throws unless index can be written: faiss 1.7.3 writes lists that
+ * FAISS_IO_FLAG_MMAP mapped as on-disk lists naming no data file, a file no
+ * read_index can open again. */
+void check_writable(const faiss::Index *index)
+{
+	auto od = ondisk_lists(index);
+
+	if (od != nullptr && od->filename.empty())
+		FAISS_THROW_MSG("cannot write the index: its inverted lists are memory-mapped "
+				"(it was read with FAISS_IO_FLAG_MMAP)");
+}
+
+/* The C API's io flags as faiss's C++ ones: FAISS_IO_FLAG_MMAP (1) is
+ * faiss::IO_FLAG_MMAP; FAISS_IO_FLAG_READ_ONLY (2) and C++ flags given
+ * directly pass through. */
+int cxx_io_flags(int io_flags)
+{
+	int out = io_flags & ~FAISS_IO_FLAG_MMAP;
+
+	static_assert(FAISS_IO_FLAG_READ_ONLY == faiss::IO_FLAG_READ_ONLY,
+		      "read-only flags differ");
+	if (io_flags & FAISS_IO_FLAG_MMAP)
+		out |= faiss::IO_FLAG_MMAP;
+	return out;
+}
+
+} // namespace
+
+extern "C" {
+
+/* error_c.h */
+
+const char *faiss_get_last_error()
+{
+	if (faiss_last_exception) {
+		try {
+			std::rethrow_exception(faiss_last_exception);
+		} catch (std::exception &e) {
+			return e.what();
+		} catch (...) {
+			return "Unknown error";
+		}
+	}
+	return nullptr;
+}
+
+/* index_factory_c.h */
+
+int faiss_index_factory(FaissIndex **p_index, int d, const char *description, FaissMetricType metric)
+{
+	try {
+		FAISS_THROW_IF_NOT_MSG(description != nullptr, "no index description");
+		faiss::Index *index =
+			faiss::index_factory(d, description, static_cast<faiss::MetricType>(metric));
+		*p_index = reinterpret_cast<FaissIndex *>(index);
+	}
+	CATCH_AND_HANDLE
+}
+
+/* Index_c.h */
+
+DEFINE_DESTRUCTOR(Index)
+DEFINE_GETTER(Index, int, d)
+DEFINE_GETTER(Index, int, is_trained)
+DEFINE_GETTER(Index, idx_t, ntotal)
+DEFINE_GETTER(Index, FaissMetricType, metric_type)
+
+int faiss_Index_train(FaissIndex *index, idx_t n, const float *x)
+{
+	try {
+		as_index(index)->train(n, x);
+	}
+	CATCH_AND_HANDLE
+}
+
+int faiss_Index_add(FaissIndex *index, idx_t n, const float *x)
+{
+	try {
+		check_changeable(as_index(index), "add to the index");
+		as_index(index)->add(n, x);
+	}
+	CATCH_AND_HANDLE
+}
+
+int faiss_Index_add_with_ids(FaissIndex *index, idx_t n, const float *x, const idx_t *xids)
+{
+	try {
+		check_changeable(as_index(index), "add to the index");
+		as_index(index)->add_with_ids(n, x, xids);
+	}
+	CATCH_AND_HANDLE
+}
+
+int faiss_Index_search(const FaissIndex *index, idx_t n, const float *x, idx_t k, float *distances,
+		       idx_t *labels)
+{
+	try {
+		as_index(index)->search(n, x, k, distances, labels);
+	}
+	CATCH_AND_HANDLE
+}
+
+int faiss_Index_reset(FaissIndex *index)
+{
+	try {
+		check_changeable(as_index(index), "reset the index");
+		as_index(index)->reset();
+	}
+	CATCH_AND_HANDLE
+}
+
+int faiss_Index_remove_ids(FaissIndex *index, const FaissIDSelector *sel, size_t *n_removed)
+{
+	try {
+		check_changeable(as_index(index), "remove from the index");
+		size_t n = as_index(index)->remove_ids(*reinterpret_cast<const faiss::IDSelector *>(sel));
+		if (n_removed != nullptr)
+			*n_removed = n;
+	}
+	CATCH_AND_HANDLE
+}
+
+/* impl/AuxIndexStructures_c.h: an IDSelectorBatch is freed with
+ * faiss_IDSelector_free((FaissIDSelector *)sel), as upstream. */
+
+DEFINE_DESTRUCTOR(IDSelector)
+
+int faiss_IDSelector_is_member(const FaissIDSelector *sel, idx_t id)
+{
+	return reinterpret_cast<const faiss::IDSelector *>(sel)->is_member(id);
+}
+
+int faiss_IDSelectorBatch_new(FaissIDSelectorBatch **p_sel, size_t n, const idx_t *indices)
+{
+	try {
+		auto sel = new faiss::IDSelectorBatch(n, indices);
+		*p_sel = reinterpret_cast<FaissIDSelectorBatch *>(sel);
+	}
+	CATCH_AND_HANDLE
+}
+
+/* index_io_c.h */
+
+int faiss_write_index_fname(const FaissIndex *idx, const char *fname)
+{
+	try {
+		check_writable(as_index(idx));
+		faiss::write_index(as_index(idx), fname);
+	}
+	CATCH_AND_HANDLE
+}
+
+int faiss_read_index_fname(const char *fname, int io_flags, FaissIndex **p_out)
+{
+	try {
+		faiss::Index *index = faiss::read_index(fname, cxx_io_flags(io_flags));
+		*p_out = reinterpret_cast<FaissIndex *>(index);
+	}
+	CATCH_AND_HANDLE
+}
+
+/* IndexIVF_c.h */
+
+DEFINE_DESTRUCTOR(IndexIVF)
+DEFINE_INDEX_DOWNCAST(IndexIVF)
+DEFINE_GETTER(IndexIVF, size_t, nlist)
+DEFINE_GETTER(IndexIVF, size_t, nprobe)
+DEFINE_SETTER(IndexIVF, size_t, nprobe)
+
+/* AutoTune_c.h */
+
+int faiss_ParameterSpace_new(FaissParameterSpace **space)
+{
+	try {
+		auto ps = new faiss::ParameterSpace();
+		*space = reinterpret_cast<FaissParameterSpace *>(ps);
+	}
+	CATCH_AND_HANDLE
+}
+
+DEFINE_DESTRUCTOR(ParameterSpace)
+
+int faiss_ParameterSpace_set_index_parameter(const FaissParameterSpace *space, FaissIndex *index,
+					     const char *name, double value)
+{
+	try {
+		FAISS_THROW_IF_NOT_MSG(name != nullptr, "no parameter name");
+		reinterpret_cast<const faiss::ParameterSpace *>(space)->set_index_parameter(as_index(index),
+											    name, value);
+	}
+	CATCH_AND_HANDLE
+}
+
+int faiss_ParameterSpace_set_index_parameters(const FaissParameterSpace *space, FaissIndex *index,
+					      const char *params)
+{
+	try {
+		FAISS_THROW_IF_NOT_MSG(params != nullptr, "no parameters");
+		reinterpret_cast<const faiss::ParameterSpace *>(space)->set_index_parameters(as_index(index),
+											     params);
+	}
+	CATCH_AND_HANDLE
+}
+
+/* faiss_threads.h */
+
+void faiss_ragpipe_set_threads(int nthreads)
+{
+	if (nthreads < 1)
+		nthreads = 1;
+	omp_set_num_threads(nthreads);
+	openblas_set_num_threads(nthreads);
+}
+
+} // extern "C"

@@ -1,0 +1,70 @@
+#include "fts.h"
+#include "tok.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct emit {
+	void *ctx;
+	int (*token)(void *, int, const char *, int, int, int);
+	int rc;
+};
+
+static int emit_term(void *ctx, enum tok_kind kind, const char *term, size_t len, size_t start, size_t end)
+{
+	struct emit *e = ctx;
+
+	(void)kind;
+	e->rc = e->token(e->ctx, 0, term, (int)len, (int)start, (int)end);
+	return e->rc == SQLITE_OK ? 0 : -1;
+}
+
+static int tok_create(void *unused, const char **argv, int argc, Fts5Tokenizer **out)
+{
+	(void)unused;
+	(void)argv;
+	(void)argc;
+	/* no state: any non-NULL handle will do */
+	*out = (Fts5Tokenizer *)&tok_create;
+	return SQLITE_OK;
+}
+
+static void tok_delete(Fts5Tokenizer *t)
+{
+	(void)t;
+}
+
+static int tok_tokenize(Fts5Tokenizer *t, void *ctx, int flags, const char *text, int len,
+			int (*token)(void *, int, const char *, int, int, int))
+{
+	struct emit e = { ctx, token, SQLITE_OK };
+
+	(void)t;
+	if (len < 0)
+		return SQLITE_ERROR;
+	if ((flags & FTS5_TOKENIZE_QUERY) && len > 1 && text[0] == FTS_TERM_MARK)
+		return token(ctx, 0, text + 1, len - 1, 0, len);
+	if (tok_each(text, (size_t)len, TOK_STEM, emit_term, &e) < 0)
+		return e.rc != SQLITE_OK ? e.rc : SQLITE_NOMEM;
+	return SQLITE_OK;
+}
+
+int fts_register(sqlite3 *db)
+{
+	static fts5_tokenizer tokenizer = { tok_create, tok_delete, tok_tokenize };
+	fts5_api *api = NULL;
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
+	sqlite3_step(st);
+	rc = sqlite3_finalize(st);
+	if (rc != SQLITE_OK)
+		return rc;
+	if (api == NULL || api->iVersion < 2)
+		return SQLITE_ERROR;
+	return api->xCreateTokenizer(api, "ragpipe", NULL, &tokenizer, NULL);
+}

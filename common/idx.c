@@ -1,0 +1,762 @@
+#include "idx.h"
+#include "emb.h"
+#include "fts.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#define IDX_SCHEMA_VERSION 1
+
+/* Document-frequency changes of the current batch, applied at commit: one
+ * upsert per distinct term per batch instead of per chunk. */
+struct dfdelta {
+	uint64_t *hash;
+	long *delta;
+	size_t cap, n;
+};
+
+struct idx {
+	sqlite3 *db;
+	char *dir;
+	int lock_fd;
+	enum idx_mode mode;
+	char embedder[256];
+	int dim;
+	char type[128];
+	long long generation, faiss_generation;
+	long chunks;
+	double total_dl;
+	struct dfdelta df;
+	sqlite3_stmt *ins_chunk, *ins_fts, *get_doc, *set_doc, *get_df;
+};
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS documents(source TEXT PRIMARY KEY, doc TEXT NOT NULL,"
+	" chunks INTEGER NOT NULL, indexed_at INTEGER NOT NULL) WITHOUT ROWID;"
+	/* row ids are never reused, so no old faiss file can name a new chunk */
+	"CREATE TABLE IF NOT EXISTS chunks(rid INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
+	" source TEXT NOT NULL, seq INTEGER, page INTEGER, page_end INTEGER, title TEXT, text TEXT NOT NULL,"
+	" fields TEXT, dl INTEGER NOT NULL, vec BLOB NOT NULL,"
+	/* what was embedded, and so what the full-text index searches */
+	" body TEXT GENERATED ALWAYS AS (CASE WHEN title IS NULL OR title = '' OR substr(text, 1, length(title)) = title"
+	" THEN text ELSE title || char(10, 10) || text END) VIRTUAL);"
+	"CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);"
+	"CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(body, content='chunks', content_rowid='rid', tokenize='ragpipe');"
+	"CREATE TABLE IF NOT EXISTS terms(hash INTEGER PRIMARY KEY, df INTEGER NOT NULL);";
+
+static int fail_db(idx *x, char *err, size_t errlen, const char *what)
+{
+	snprintf(err, errlen, "%s/index.sqlite: %s: %s", x->dir, what, sqlite3_errmsg(x->db));
+	return -1;
+}
+
+static int exec(idx *x, const char *sql, char *err, size_t errlen)
+{
+	if (sqlite3_exec(x->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return fail_db(x, err, errlen, sql);
+	return 0;
+}
+
+static int meta_get(idx *x, const char *key, char *out, size_t outlen)
+{
+	sqlite3_stmt *st;
+	int found = 0;
+
+	if (sqlite3_prepare_v2(x->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const unsigned char *v = sqlite3_column_text(st, 0);
+
+		snprintf(out, outlen, "%s", v ? (const char *)v : "");
+		found = 1;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+static int meta_set(idx *x, const char *key, const char *value)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(x->db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int meta_set_num(idx *x, const char *key, double v)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof buf, "%.17g", v);
+	return meta_set(x, key, buf);
+}
+
+/* Read the settings into x (inside a read transaction for a snapshot). */
+static int load_meta(idx *x)
+{
+	char buf[256];
+
+	x->embedder[0] = '\0';
+	x->dim = 0;
+	snprintf(x->type, sizeof x->type, "%s", "");
+	if (meta_get(x, "embedder", x->embedder, sizeof x->embedder) < 0)
+		return -1;
+	if (meta_get(x, "dim", buf, sizeof buf) > 0)
+		x->dim = atoi(buf);
+	meta_get(x, "type", x->type, sizeof x->type);
+	x->generation = meta_get(x, "generation", buf, sizeof buf) > 0 ? atoll(buf) : 0;
+	x->faiss_generation = meta_get(x, "faiss_generation", buf, sizeof buf) > 0 ? atoll(buf) : -1;
+	x->chunks = meta_get(x, "chunks", buf, sizeof buf) > 0 ? atol(buf) : 0;
+	x->total_dl = meta_get(x, "total_dl", buf, sizeof buf) > 0 ? atof(buf) : 0;
+	return 0;
+}
+
+idx *idx_open(const char *dir, enum idx_mode mode, int nowait, char *err, size_t errlen)
+{
+	idx *x = calloc(1, sizeof *x);
+	char path[4096];
+	struct stat st;
+
+	if (x == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	x->lock_fd = -1;
+	x->mode = mode;
+	x->dir = strdup(dir);
+	if (x->dir == NULL)
+		goto nomem;
+	if (mode == IDX_WRITE) {
+		if (mkdir(dir, 0777) < 0 && errno != EEXIST) {
+			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+			goto fail;
+		}
+		snprintf(path, sizeof path, "%s/lock", dir);
+		x->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+		if (x->lock_fd < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (flock(x->lock_fd, LOCK_EX | (nowait ? LOCK_NB : 0)) < 0) {
+			if (errno == EWOULDBLOCK)
+				snprintf(err, errlen, "%s: another rag-index is writing to it", dir);
+			else
+				snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+	} else if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: %s", dir, stat(dir, &st) < 0 ? strerror(errno) : "not a directory");
+		goto fail;
+	}
+	snprintf(path, sizeof path, "%s/index.sqlite", dir);
+	if (mode == IDX_READ && access(path, F_OK) < 0) {
+		snprintf(err, errlen, "%s: not an index (no index.sqlite)", dir);
+		goto fail;
+	}
+	if (sqlite3_open_v2(path, &x->db, (mode == IDX_WRITE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+				      : SQLITE_OPEN_READONLY) | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, x->db ? sqlite3_errmsg(x->db) : "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(x->db, 60000);
+	if (fts_register(x->db) != SQLITE_OK) {
+		fail_db(x, err, errlen, "registering the tokenizer");
+		goto fail;
+	}
+	if (mode == IDX_WRITE) {
+		char v[32];
+
+		if (exec(x, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", err, errlen) < 0
+		    || exec(x, schema, err, errlen) < 0)
+			goto fail;
+		if (meta_get(x, "version", v, sizeof v) == 0) {
+			if (meta_set_num(x, "version", IDX_SCHEMA_VERSION) < 0) {
+				fail_db(x, err, errlen, "writing the version");
+				goto fail;
+			}
+		} else if (atoi(v) != IDX_SCHEMA_VERSION) {
+			snprintf(err, errlen, "%s: index format %s, this rag-index writes %d", dir, v, IDX_SCHEMA_VERSION);
+			goto fail;
+		}
+		if (sqlite3_prepare_v2(x->db, "INSERT INTO chunks(id, source, seq, page, page_end, title, text, fields, dl, vec)"
+				       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", -1, &x->ins_chunk, NULL) != SQLITE_OK
+		    || sqlite3_prepare_v2(x->db, "INSERT INTO fts(rowid, body) SELECT rid, body FROM chunks WHERE rid = ?1",
+					  -1, &x->ins_fts, NULL) != SQLITE_OK
+		    || sqlite3_prepare_v2(x->db, "INSERT OR REPLACE INTO documents(source, doc, chunks, indexed_at)"
+					  " VALUES (?1, ?2, ?3, ?4)", -1, &x->set_doc, NULL) != SQLITE_OK) {
+			fail_db(x, err, errlen, "preparing");
+			goto fail;
+		}
+	} else {
+		char v[32];
+
+		if (meta_get(x, "version", v, sizeof v) <= 0 || atoi(v) != IDX_SCHEMA_VERSION) {
+			snprintf(err, errlen, "%s: not an index this program can read", dir);
+			goto fail;
+		}
+	}
+	if (sqlite3_prepare_v2(x->db, "SELECT doc FROM documents WHERE source = ?1", -1, &x->get_doc, NULL) != SQLITE_OK
+	    || sqlite3_prepare_v2(x->db, "SELECT df FROM terms WHERE hash = ?1", -1, &x->get_df, NULL) != SQLITE_OK) {
+		fail_db(x, err, errlen, "preparing");
+		goto fail;
+	}
+	if (load_meta(x) < 0) {
+		fail_db(x, err, errlen, "reading the settings");
+		goto fail;
+	}
+	return x;
+nomem:
+	snprintf(err, errlen, "out of memory");
+fail:
+	idx_close(x);
+	return NULL;
+}
+
+void idx_close(idx *x)
+{
+	if (x == NULL)
+		return;
+	sqlite3_finalize(x->ins_chunk);
+	sqlite3_finalize(x->ins_fts);
+	sqlite3_finalize(x->get_doc);
+	sqlite3_finalize(x->set_doc);
+	sqlite3_finalize(x->get_df);
+	sqlite3_close(x->db);
+	if (x->lock_fd >= 0)
+		close(x->lock_fd);	/* releases the lock */
+	free(x->df.hash);
+	free(x->df.delta);
+	free(x->dir);
+	free(x);
+}
+
+const char *idx_embedder(const idx *x)
+{
+	return x->embedder;
+}
+
+int idx_dim(const idx *x)
+{
+	return x->dim;
+}
+
+const char *idx_type(const idx *x)
+{
+	return x->type;
+}
+
+long long idx_generation(const idx *x)
+{
+	return x->generation;
+}
+
+long idx_chunk_count(const idx *x)
+{
+	return x->chunks;
+}
+
+double idx_avgdl(const idx *x)
+{
+	return x->chunks > 0 ? x->total_dl / (double)x->chunks : EMB_LEX_AVGDL;
+}
+
+int idx_use_embedder(idx *x, const char *name, int dim, char *err, size_t errlen)
+{
+	char buf[32];
+
+	if (x->embedder[0] == '\0') {
+		snprintf(buf, sizeof buf, "%d", dim);
+		if (meta_set(x, "embedder", name) < 0 || meta_set(x, "dim", buf) < 0)
+			return fail_db(x, err, errlen, "writing the embedder");
+		snprintf(x->embedder, sizeof x->embedder, "%s", name);
+		x->dim = dim;
+		return 0;
+	}
+	if (strcmp(x->embedder, name) != 0 || x->dim != dim) {
+		snprintf(err, errlen, "%s was built with %s (dimension %d), not %s (dimension %d)", x->dir, x->embedder,
+			 x->dim, name, dim);
+		return -1;
+	}
+	return 0;
+}
+
+int idx_begin(idx *x, char *err, size_t errlen)
+{
+	if (exec(x, "BEGIN IMMEDIATE", err, errlen) < 0)
+		return -1;
+	x->df.n = 0;
+	if (x->df.cap)
+		memset(x->df.delta, 0, x->df.cap * sizeof *x->df.delta);
+	if (x->df.cap)
+		memset(x->df.hash, 0, x->df.cap * sizeof *x->df.hash);
+	/* another writer may have committed since we last looked */
+	if (load_meta(x) < 0)
+		return fail_db(x, err, errlen, "reading the settings");
+	return 0;
+}
+
+static int df_grow(struct dfdelta *d)
+{
+	struct dfdelta nd = { 0 };
+	size_t i;
+
+	nd.cap = d->cap ? d->cap * 2 : 4096;
+	nd.hash = calloc(nd.cap, sizeof *nd.hash);
+	nd.delta = calloc(nd.cap, sizeof *nd.delta);
+	if (!nd.hash || !nd.delta) {
+		free(nd.hash);
+		free(nd.delta);
+		return -1;
+	}
+	for (i = 0; i < d->cap; i++) {
+		if (d->hash[i]) {
+			size_t j = (size_t)(d->hash[i] & (nd.cap - 1));
+
+			while (nd.hash[j])
+				j = (j + 1) & (nd.cap - 1);
+			nd.hash[j] = d->hash[i];
+			nd.delta[j] = d->delta[i];
+		}
+	}
+	nd.n = d->n;
+	free(d->hash);
+	free(d->delta);
+	*d = nd;
+	return 0;
+}
+
+static int df_add(struct dfdelta *d, uint64_t h, long delta)
+{
+	size_t j;
+
+	if (h == 0)
+		h = 1;	/* 0 marks an empty slot */
+	if ((d->n + 1) * 2 > d->cap && df_grow(d) < 0)
+		return -1;
+	j = (size_t)(h & (d->cap - 1));
+	while (d->hash[j] && d->hash[j] != h)
+		j = (j + 1) & (d->cap - 1);
+	if (!d->hash[j]) {
+		d->hash[j] = h;
+		d->n++;
+	}
+	d->delta[j] += delta;
+	return 0;
+}
+
+/* The distinct terms of a text, for document frequencies. */
+struct terms_of {
+	uint64_t *v;
+	size_t n, cap;
+	long total;
+};
+
+static int collect_term(void *ctx, uint64_t hash, int kind)
+{
+	struct terms_of *t = ctx;
+
+	(void)kind;
+	t->total++;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 256;
+		uint64_t *v = realloc(t->v, cap * sizeof *v);
+
+		if (v == NULL)
+			return -1;
+		t->v = v;
+		t->cap = cap;
+	}
+	t->v[t->n++] = hash;
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Count a text's distinct terms into the batch's df changes; returns the
+ * text's length in terms, or -1. */
+static long count_terms(idx *x, const char *text, size_t len, long delta)
+{
+	struct terms_of t = { 0 };
+	size_t i;
+	long r;
+
+	if (emb_lex_terms(text, len, collect_term, &t) < 0) {
+		free(t.v);
+		return -1;
+	}
+	qsort(t.v, t.n, sizeof *t.v, cmp_u64);
+	for (i = 0; i < t.n; i++)
+		if ((i == 0 || t.v[i] != t.v[i - 1]) && df_add(&x->df, t.v[i], delta) < 0) {
+			free(t.v);
+			return -1;
+		}
+	r = t.total;
+	free(t.v);
+	return r;
+}
+
+int idx_commit(idx *x, char *err, size_t errlen)
+{
+	sqlite3_stmt *up = NULL;
+	size_t i;
+	char buf[32];
+
+	if (x->df.n > 0) {
+		if (sqlite3_prepare_v2(x->db, "INSERT INTO terms(hash, df) VALUES (?1, ?2)"
+				       " ON CONFLICT(hash) DO UPDATE SET df = df + excluded.df", -1, &up, NULL) != SQLITE_OK)
+			goto fail;
+		for (i = 0; i < x->df.cap; i++) {
+			if (!x->df.hash[i] || x->df.delta[i] == 0)
+				continue;
+			sqlite3_bind_int64(up, 1, (sqlite3_int64)x->df.hash[i]);
+			sqlite3_bind_int64(up, 2, x->df.delta[i]);
+			if (sqlite3_step(up) != SQLITE_DONE)
+				goto fail;
+			sqlite3_reset(up);
+		}
+		sqlite3_finalize(up);
+		up = NULL;
+		if (sqlite3_exec(x->db, "DELETE FROM terms WHERE df <= 0", NULL, NULL, NULL) != SQLITE_OK)
+			goto fail;
+	}
+	x->generation++;
+	snprintf(buf, sizeof buf, "%lld", x->generation);
+	if (meta_set(x, "generation", buf) < 0 || meta_set_num(x, "chunks", (double)x->chunks) < 0
+	    || meta_set_num(x, "total_dl", x->total_dl) < 0)
+		goto fail;
+	if (sqlite3_exec(x->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	return 0;
+fail:
+	sqlite3_finalize(up);
+	fail_db(x, err, errlen, "committing");
+	idx_rollback(x);
+	return -1;
+}
+
+int idx_commit_plain(idx *x, char *err, size_t errlen)
+{
+	if (sqlite3_exec(x->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		fail_db(x, err, errlen, "committing");
+		idx_rollback(x);
+		return -1;
+	}
+	return 0;
+}
+
+void idx_rollback(idx *x)
+{
+	sqlite3_exec(x->db, "ROLLBACK", NULL, NULL, NULL);
+	load_meta(x);
+}
+
+int idx_document(idx *x, const char *source, char *hash, size_t hashlen)
+{
+	int found = 0;
+
+	sqlite3_bind_text(x->get_doc, 1, source, -1, SQLITE_STATIC);
+	if (sqlite3_step(x->get_doc) == SQLITE_ROW) {
+		const unsigned char *h = sqlite3_column_text(x->get_doc, 0);
+
+		snprintf(hash, hashlen, "%s", h ? (const char *)h : "");
+		found = 1;
+	}
+	sqlite3_reset(x->get_doc);
+	return found;
+}
+
+int idx_delete_source(idx *x, const char *source, void (*gone)(void *ctx, int64_t id), void *ctx,
+		      char *err, size_t errlen)
+{
+	sqlite3_stmt *sel = NULL, *del_fts = NULL, *del = NULL;
+	int n = 0, rc;
+
+	if (sqlite3_prepare_v2(x->db, "SELECT rid, body, dl FROM chunks WHERE source = ?1", -1, &sel, NULL) != SQLITE_OK
+	    || sqlite3_prepare_v2(x->db, "INSERT INTO fts(fts, rowid, body) VALUES ('delete', ?1, ?2)", -1, &del_fts,
+				  NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(sel, 1, source, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		sqlite3_int64 rid = sqlite3_column_int64(sel, 0);
+		const char *body = (const char *)sqlite3_column_text(sel, 1);
+		int blen = sqlite3_column_bytes(sel, 1);
+
+		sqlite3_bind_int64(del_fts, 1, rid);
+		sqlite3_bind_text(del_fts, 2, body ? body : "", blen, SQLITE_TRANSIENT);
+		if (sqlite3_step(del_fts) != SQLITE_DONE)
+			goto fail;
+		sqlite3_reset(del_fts);
+		if (count_terms(x, body ? body : "", (size_t)blen, -1) < 0) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		x->total_dl -= sqlite3_column_int(sel, 2);
+		x->chunks--;
+		if (gone)
+			gone(ctx, rid);
+		n++;
+	}
+	if (rc != SQLITE_DONE)
+		goto fail;
+	if (sqlite3_prepare_v2(x->db, "DELETE FROM chunks WHERE source = ?1", -1, &del, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(del, 1, source, -1, SQLITE_STATIC);
+	if (sqlite3_step(del) != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(del);
+	if (sqlite3_prepare_v2(x->db, "DELETE FROM documents WHERE source = ?1", -1, &del, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(del, 1, source, -1, SQLITE_STATIC);
+	if (sqlite3_step(del) != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(sel);
+	sqlite3_finalize(del_fts);
+	sqlite3_finalize(del);
+	return n;
+fail:
+	fail_db(x, err, errlen, "deleting");
+out:
+	sqlite3_finalize(sel);
+	sqlite3_finalize(del_fts);
+	sqlite3_finalize(del);
+	return -1;
+}
+
+int idx_add_chunk(idx *x, const idx_chunk *c, int64_t *rowid, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = x->ins_chunk;
+	size_t tl = strlen(c->text), til = c->title ? strlen(c->title) : 0;
+	long dl;
+	char *body = NULL;
+	const char *b = c->text;
+	size_t blen = tl;
+
+	/* the body as the generated column has it: title + text unless the
+	 * text begins with the title */
+	if (til > 0 && (tl < til || memcmp(c->text, c->title, til) != 0)) {
+		body = malloc(til + 2 + tl + 1);
+		if (body == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		memcpy(body, c->title, til);
+		memcpy(body + til, "\n\n", 2);
+		memcpy(body + til + 2, c->text, tl + 1);
+		b = body;
+		blen = til + 2 + tl;
+	}
+	dl = count_terms(x, b, blen, +1);
+	free(body);
+	if (dl < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c->source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, c->seq);
+	if (c->page > 0) {
+		sqlite3_bind_int(st, 4, c->page);
+		sqlite3_bind_int(st, 5, c->page_end);
+	} else {
+		sqlite3_bind_null(st, 4);
+		sqlite3_bind_null(st, 5);
+	}
+	if (c->title)
+		sqlite3_bind_text(st, 6, c->title, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 6);
+	sqlite3_bind_text(st, 7, c->text, -1, SQLITE_STATIC);
+	if (c->fields_json)
+		sqlite3_bind_text(st, 8, c->fields_json, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 8);
+	sqlite3_bind_int64(st, 9, dl);
+	sqlite3_bind_blob(st, 10, c->vec, x->dim * (int)sizeof(float), SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_reset(st);
+		if (sqlite3_extended_errcode(x->db) == SQLITE_CONSTRAINT_UNIQUE) {
+			snprintf(err, errlen, "chunk id \"%s\" is already indexed for another source", c->id);
+			return -1;
+		}
+		return fail_db(x, err, errlen, "adding a chunk");
+	}
+	sqlite3_reset(st);
+	*rowid = sqlite3_last_insert_rowid(x->db);
+	sqlite3_bind_int64(x->ins_fts, 1, *rowid);
+	if (sqlite3_step(x->ins_fts) != SQLITE_DONE) {
+		sqlite3_reset(x->ins_fts);
+		return fail_db(x, err, errlen, "indexing a chunk's text");
+	}
+	sqlite3_reset(x->ins_fts);
+	x->chunks++;
+	x->total_dl += (double)dl;
+	return 0;
+}
+
+int idx_set_document(idx *x, const char *source, const char *hash, long chunks, char *err, size_t errlen)
+{
+	sqlite3_bind_text(x->set_doc, 1, source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(x->set_doc, 2, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(x->set_doc, 3, chunks);
+	sqlite3_bind_int64(x->set_doc, 4, (sqlite3_int64)time(NULL));
+	if (sqlite3_step(x->set_doc) != SQLITE_DONE) {
+		sqlite3_reset(x->set_doc);
+		return fail_db(x, err, errlen, "recording a document");
+	}
+	sqlite3_reset(x->set_doc);
+	return 0;
+}
+
+int idx_each_source(idx *x, int (*fn)(void *ctx, const char *source), void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc, r = 0;
+
+	if (sqlite3_prepare_v2(x->db, "SELECT source FROM documents ORDER BY source", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		r = fn(ctx, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return r;
+}
+
+int idx_each_vector(idx *x, int (*fn)(void *ctx, int64_t id, const float *vec), void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc, r = 0;
+	float *v = malloc((size_t)(x->dim > 0 ? x->dim : 1) * sizeof *v);
+
+	if (v == NULL)
+		return -1;
+	if (sqlite3_prepare_v2(x->db, "SELECT rid, vec FROM chunks ORDER BY rid", -1, &st, NULL) != SQLITE_OK) {
+		free(v);
+		return -1;
+	}
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const void *blob = sqlite3_column_blob(st, 1);
+
+		if (sqlite3_column_bytes(st, 1) != x->dim * (int)sizeof(float)) {
+			r = -1;
+			break;
+		}
+		memcpy(v, blob, (size_t)x->dim * sizeof *v);
+		r = fn(ctx, sqlite3_column_int64(st, 0), v);
+	}
+	sqlite3_finalize(st);
+	free(v);
+	return r;
+}
+
+static long long dir_bytes(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	long long total = 0;
+	char path[4096];
+	struct stat st;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+			total += st.st_size;
+	}
+	closedir(d);
+	return total;
+}
+
+int idx_stats_get(idx *x, idx_stats *st)
+{
+	sqlite3_stmt *s;
+
+	memset(st, 0, sizeof *st);
+	if (sqlite3_prepare_v2(x->db, "SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM chunks)", -1, &s,
+			       NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		st->documents = sqlite3_column_int64(s, 0);
+		st->chunks = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	snprintf(st->embedder, sizeof st->embedder, "%s", x->embedder);
+	st->dim = x->dim;
+	snprintf(st->index_type, sizeof st->index_type, "%s", x->type);
+	st->generation = x->generation;
+	st->faiss_generation = x->faiss_generation;
+	st->bytes = dir_bytes(x->dir);
+	st->avgdl = idx_avgdl(x);
+	return 0;
+}
+
+int idx_set_type(idx *x, const char *factory, char *err, size_t errlen)
+{
+	if (meta_set(x, "type", factory) < 0)
+		return fail_db(x, err, errlen, "recording the index type");
+	snprintf(x->type, sizeof x->type, "%s", factory);
+	return 0;
+}
+
+int idx_faiss_path(const idx *x, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s/vectors-%lld.faiss", x->dir, x->generation);
+	return 0;
+}
+
+int idx_faiss_done(idx *x, long long g, char *err, size_t errlen)
+{
+	char buf[32], keep[64], path[4096];
+	DIR *d;
+	struct dirent *e;
+
+	snprintf(buf, sizeof buf, "%lld", g);
+	if (meta_set(x, "faiss_generation", buf) < 0)
+		return fail_db(x, err, errlen, "recording the faiss file");
+	x->faiss_generation = g;
+	/* older files go; a reader that has one open keeps it until it closes */
+	snprintf(keep, sizeof keep, "vectors-%lld.faiss", g);
+	d = opendir(x->dir);
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, "vectors-", 8) == 0 && strcmp(e->d_name, keep) != 0) {
+			snprintf(path, sizeof path, "%s/%s", x->dir, e->d_name);
+			unlink(path);
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+long idx_df(idx *x, uint64_t hash)
+{
+	long df = 0;
+
+	sqlite3_bind_int64(x->get_df, 1, (sqlite3_int64)(hash ? hash : 1));
+	if (sqlite3_step(x->get_df) == SQLITE_ROW)
+		df = sqlite3_column_int64(x->get_df, 0);
+	sqlite3_reset(x->get_df);
+	return df;
+}

@@ -1,0 +1,105 @@
+/* idx: the index directory shared by rag-index (one writer) and rag-query
+ * (any number of readers).
+ *
+ *   DIR/index.sqlite   the truth: documents, chunks with their text, fields
+ *                      and vectors, the embedder and dimension, settings,
+ *                      term statistics for question weighting, and an FTS5
+ *                      table over the chunk text (tokenizer 'ragpipe')
+ *   DIR/vectors-G.faiss  the faiss index of the vectors, ids = chunk row ids,
+ *                      derived from the database at generation G: rebuilt
+ *                      whenever it is missing or older than the database
+ *   DIR/lock           taken (flock) by the one writer
+ *
+ * Every batch of changes is one SQLite transaction (WAL), so a crash leaves
+ * the state before or after it, and readers see a consistent snapshot
+ * without waiting. The generation counts committed batches; a faiss file
+ * whose generation is not the database's is stale and is never used. */
+#ifndef RAGPIPE_IDX_H
+#define RAGPIPE_IDX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct idx idx;
+
+enum idx_mode { IDX_READ, IDX_WRITE };
+
+/* Open DIR. A writer creates it when missing and takes the lock, waiting
+ * for another writer to finish unless nowait (then it fails at once). NULL
+ * with the reason in err. */
+idx *idx_open(const char *dir, enum idx_mode mode, int nowait, char *err, size_t errlen);
+void idx_close(idx *x);
+
+/* The embedder the index was built with ("" and 0 while empty). */
+const char *idx_embedder(const idx *x);
+int idx_dim(const idx *x);
+
+/* Settle the embedder: the first records decide; later ones must match. -1
+ * with a message naming both when they do not. */
+int idx_use_embedder(idx *x, const char *name, int dim, char *err, size_t errlen);
+
+/* A batch is one transaction. */
+int idx_begin(idx *x, char *err, size_t errlen);
+int idx_commit(idx *x, char *err, size_t errlen);
+void idx_rollback(idx *x);
+/* Commit without counting a generation (settings only). */
+int idx_commit_plain(idx *x, char *err, size_t errlen);
+
+/* What the index holds for a source: 1 with the document hash it was
+ * indexed from (into hash, 65 bytes), 0 when it holds nothing. */
+int idx_document(idx *x, const char *source, char *hash, size_t hashlen);
+
+/* Remove a source's chunks (their row ids are reported to gone(ctx, id) so
+ * that the caller can take them out of faiss). Returns how many, or -1. */
+int idx_delete_source(idx *x, const char *source, void (*gone)(void *ctx, int64_t id), void *ctx,
+		      char *err, size_t errlen);
+
+/* Add one chunk; *rowid gets its row id (the faiss id). fields_json is the
+ * record's other fields as a JSON object text (carried back by queries). */
+typedef struct {
+	const char *id, *source, *title, *text, *fields_json;
+	long seq;
+	int page, page_end;
+	const float *vec;
+} idx_chunk;
+int idx_add_chunk(idx *x, const idx_chunk *c, int64_t *rowid, char *err, size_t errlen);
+
+/* Record that a source is indexed from the document with this hash. */
+int idx_set_document(idx *x, const char *source, const char *hash, long chunks, char *err, size_t errlen);
+
+/* Every source indexed, in order; fn returns 0 to go on. */
+int idx_each_source(idx *x, int (*fn)(void *ctx, const char *source), void *ctx);
+
+/* Every chunk's row id and vector, in row id order. */
+int idx_each_vector(idx *x, int (*fn)(void *ctx, int64_t id, const float *vec), void *ctx);
+
+typedef struct {
+	long documents, chunks;
+	long long generation, faiss_generation;
+	char embedder[256];
+	int dim;
+	char index_type[128];
+	long long bytes;
+	double avgdl;
+} idx_stats;
+int idx_stats_get(idx *x, idx_stats *st);
+
+/* The faiss index type (a factory string) in use, and setting it. */
+const char *idx_type(const idx *x);
+int idx_set_type(idx *x, const char *factory, char *err, size_t errlen);
+
+/* Paths: of the faiss file for the current generation, and where to write
+ * it (a temporary name beside it). */
+int idx_faiss_path(const idx *x, char *out, size_t outlen);
+long long idx_generation(const idx *x);
+/* After the faiss file for generation g was written and renamed into place:
+ * record it, and remove older ones. */
+int idx_faiss_done(idx *x, long long g, char *err, size_t errlen);
+
+/* Term statistics for weighting questions: documents containing the term
+ * with this hash, and the number of chunks and their average length. */
+long idx_df(idx *x, uint64_t hash);
+long idx_chunk_count(const idx *x);
+double idx_avgdl(const idx *x);
+
+#endif

@@ -1,0 +1,339 @@
+#include "vecs.h"
+#include "faiss_threads.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <faiss/c_api/Index_c.h>
+#include <faiss/c_api/error_c.h>
+#include <faiss/c_api/index_factory_c.h>
+#include <faiss/c_api/index_io_c.h>
+
+/* Below this many vectors an exact search is fast enough and needs no
+ * training; above it an inverted file. */
+#define VECS_FLAT_MAX 50000
+
+struct vecs {
+	int changed;
+	int rebuild;
+	char type[128];
+};
+
+void vecs_default_type(long n, char *out, size_t outlen)
+{
+	long nlist = 16;
+
+	if (n <= VECS_FLAT_MAX) {
+		snprintf(out, outlen, "Flat");
+		return;
+	}
+	/* about 4 sqrt(n) lists, as faiss's guidelines say */
+	while (nlist * nlist < 16 * n)
+		nlist *= 2;
+	snprintf(out, outlen, "IVF%ld,Flat", nlist);
+}
+
+vecs *vecs_open(idx *x, const char *type, int rebuild, char *err, size_t errlen)
+{
+	vecs *v = calloc(1, sizeof *v);
+
+	(void)err;
+	(void)errlen;
+	if (v == NULL)
+		return NULL;
+	if (type)
+		snprintf(v->type, sizeof v->type, "%s", type);
+	else
+		snprintf(v->type, sizeof v->type, "%s", idx_type(x));
+	v->rebuild = rebuild || (type && strcmp(type, idx_type(x)) != 0);
+	/* two cores: faiss's own threads would only fight each other and us */
+	faiss_ragpipe_set_threads(1);
+	return v;
+}
+
+void vecs_close(vecs *v)
+{
+	free(v);
+}
+
+int vecs_use_dim(vecs *v, int dim, const char *type, char *err, size_t errlen)
+{
+	(void)v;
+	(void)dim;
+	(void)type;
+	(void)err;
+	(void)errlen;
+	return 0;
+}
+
+void vecs_remove(void *ctx, int64_t id)
+{
+	vecs *v = ctx;
+
+	(void)id;
+	v->changed = 1;
+}
+
+int vecs_add(vecs *v, int64_t id, const float *vec, char *err, size_t errlen)
+{
+	(void)id;
+	(void)vec;
+	(void)err;
+	(void)errlen;
+	v->changed = 1;
+	return 0;
+}
+
+struct fill {
+	float *x;
+	int64_t *ids;
+	long n, cap;
+	int dim;
+};
+
+static int take_vector(void *ctx, int64_t id, const float *vec)
+{
+	struct fill *f = ctx;
+
+	if (f->n == f->cap)
+		return -1;
+	memcpy(f->x + (size_t)f->n * (size_t)f->dim, vec, (size_t)f->dim * sizeof *vec);
+	f->ids[f->n++] = id;
+	return 0;
+}
+
+static int faiss_fail(char *err, size_t errlen, const char *what)
+{
+	const char *m = faiss_get_last_error();
+
+	snprintf(err, errlen, "faiss: %s: %s", what, m ? m : "failed");
+	return -1;
+}
+
+static int fsync_path(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -1;
+	r = fsync(fd);
+	close(fd);
+	return r;
+}
+
+int vecs_save(vecs *v, idx *x, char *err, size_t errlen)
+{
+	idx_stats st;
+	struct fill f = { 0 };
+	FaissIndex *index = NULL;
+	char path[4096], tmp[4200], dir[4096], *slash;
+	long long g = idx_generation(x);
+	int r = -1;
+
+	if (idx_stats_get(x, &st) < 0) {
+		snprintf(err, errlen, "cannot read the index's state");
+		return -1;
+	}
+	if (!v->changed && !v->rebuild && st.faiss_generation == g && strcmp(v->type, st.index_type) == 0)
+		return 0;
+	if (st.dim <= 0)
+		return 0;	/* nothing indexed yet */
+	if (v->type[0] == '\0')
+		vecs_default_type(st.chunks, v->type, sizeof v->type);
+	f.dim = st.dim;
+	f.cap = st.chunks;
+	f.x = malloc((size_t)(f.cap ? f.cap : 1) * (size_t)f.dim * sizeof *f.x);
+	f.ids = malloc((size_t)(f.cap ? f.cap : 1) * sizeof *f.ids);
+	if (f.x == NULL || f.ids == NULL) {
+		snprintf(err, errlen, "out of memory for %ld vectors", f.cap);
+		goto out;
+	}
+	if (idx_each_vector(x, take_vector, &f) < 0) {
+		snprintf(err, errlen, "cannot read the stored vectors");
+		goto out;
+	}
+	{
+		/* ids are chunk row ids: an inverted file keeps them itself, any
+		 * other index needs an id map around it */
+		char factory[160];
+
+		snprintf(factory, sizeof factory, "%s%s",
+			 strncmp(v->type, "IVF", 3) == 0 || strncmp(v->type, "IDMap", 5) == 0 ? "" : "IDMap,", v->type);
+		if (faiss_index_factory(&index, f.dim, factory, METRIC_INNER_PRODUCT) != 0) {
+			faiss_fail(err, errlen, v->type);
+			goto out;
+		}
+	}
+	if (!faiss_Index_is_trained(index)) {
+		if (f.n == 0) {
+			snprintf(err, errlen, "faiss: %s needs vectors to train on", v->type);
+			goto out;
+		}
+		if (faiss_Index_train(index, f.n, f.x) != 0) {
+			faiss_fail(err, errlen, "training");
+			goto out;
+		}
+	}
+	if (f.n > 0 && faiss_Index_add_with_ids(index, f.n, f.x, f.ids) != 0) {
+		faiss_fail(err, errlen, "adding vectors");
+		goto out;
+	}
+	idx_faiss_path(x, path, sizeof path);
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	if (faiss_write_index_fname(index, tmp) != 0) {
+		faiss_fail(err, errlen, tmp);
+		unlink(tmp);
+		goto out;
+	}
+	snprintf(dir, sizeof dir, "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	if (fsync_path(tmp) < 0 || rename(tmp, path) < 0 || fsync_path(dir) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	if (idx_begin(x, err, errlen) < 0)
+		goto out;
+	if (idx_set_type(x, v->type, err, errlen) < 0 || idx_faiss_done(x, g, err, errlen) < 0) {
+		idx_rollback(x);
+		goto out;
+	}
+	/* not idx_commit: the generation is the data's, not the file's */
+	if (idx_commit_plain(x, err, errlen) < 0)
+		goto out;
+	v->changed = v->rebuild = 0;
+	r = 0;
+out:
+	if (index)
+		faiss_Index_free(index);
+	free(f.x);
+	free(f.ids);
+	return r;
+}
+
+static int b64val(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+int vecs_parse(json_object *e, float **vec, int *dim, char *err, size_t errlen)
+{
+	float *v;
+	size_t n, i;
+
+	*vec = NULL;
+	if (json_object_is_type(e, json_type_string)) {
+		const char *s = json_object_get_string(e);
+		size_t len = (size_t)json_object_get_string_len(e), bytes, k = 0;
+		unsigned char *b;
+		uint32_t acc = 0;
+		int bits = 0;
+
+		while (len > 0 && s[len - 1] == '=')
+			len--;
+		bytes = len * 6 / 8;
+		if (bytes == 0 || bytes % 4 != 0) {
+			snprintf(err, errlen, "\"embedding\" is not base64 of float32 values");
+			return -1;
+		}
+		b = malloc(bytes);
+		if (b == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		for (i = 0; i < len; i++) {
+			int d = b64val((unsigned char)s[i]);
+
+			if (d < 0) {
+				free(b);
+				snprintf(err, errlen, "\"embedding\" is not base64 of float32 values");
+				return -1;
+			}
+			acc = acc << 6 | (uint32_t)d;
+			bits += 6;
+			if (bits >= 8) {
+				bits -= 8;
+				if (k < bytes)
+					b[k++] = (unsigned char)(acc >> bits);
+			}
+		}
+		n = bytes / 4;
+		v = malloc(n * sizeof *v);
+		if (v == NULL) {
+			free(b);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		for (i = 0; i < n; i++) {
+			uint32_t u = (uint32_t)b[4 * i] | (uint32_t)b[4 * i + 1] << 8 | (uint32_t)b[4 * i + 2] << 16
+				     | (uint32_t)b[4 * i + 3] << 24;
+
+			memcpy(&v[i], &u, sizeof u);
+		}
+		free(b);
+	} else if (json_object_is_type(e, json_type_array)) {
+		n = json_object_array_length(e);
+		if (n == 0) {
+			snprintf(err, errlen, "\"embedding\" is empty");
+			return -1;
+		}
+		v = malloc(n * sizeof *v);
+		if (v == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		for (i = 0; i < n; i++) {
+			json_object *x = json_object_array_get_idx(e, i);
+			double d;
+
+			if (!json_object_is_type(x, json_type_double) && !json_object_is_type(x, json_type_int)) {
+				free(v);
+				snprintf(err, errlen, "\"embedding\" value %zu is not a number", i);
+				return -1;
+			}
+			d = json_object_get_double(x);
+			if (fabs(d) > FLT_MAX || !isfinite(d)) {
+				free(v);
+				snprintf(err, errlen, "\"embedding\" value %zu is not finite", i);
+				return -1;
+			}
+			v[i] = (float)d;
+		}
+	} else {
+		snprintf(err, errlen, "\"embedding\" is neither an array of numbers nor base64");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (!isfinite(v[i])) {
+			free(v);
+			snprintf(err, errlen, "\"embedding\" value %zu is not finite", i);
+			return -1;
+		}
+	}
+	if (n > 65536) {
+		free(v);
+		snprintf(err, errlen, "\"embedding\" has %zu values; at most 65536", n);
+		return -1;
+	}
+	*vec = v;
+	*dim = (int)n;
+	return 0;
+}
