@@ -44,7 +44,7 @@ static const char help[] =
 enum {
 	OPT_API_KEY_FILE = OPT_FIRST_PRIVATE, OPT_DIM, OPT_BATCH, OPT_MAX_CHARS, OPT_PARALLEL, OPT_RPS,
 	OPT_TPM, OPT_RETRIES, OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_CACERT, OPT_CACHE, OPT_NO_CACHE,
-	OPT_SKIP_ERRORS
+	OPT_SKIP_ERRORS, OPT_API_KEY
 };
 
 /* Exit status when a server failed for good and the run stopped. */
@@ -61,7 +61,7 @@ struct rec {
 	unsigned char key[32];
 	float *vec;		/* owned once known */
 	long lineno;
-	const char *file;
+	const char *file;	/* the input's name (owned by the run) */
 };
 
 enum batch_state { B_OPEN, B_SENT, B_DONE, B_FAILED };
@@ -86,7 +86,7 @@ struct run {
 	const char *skip_path;
 
 	/* state */
-	struct batch *queue;	/* ring of batches in input order */
+	struct batch **queue;	/* ring of batches in input order; each stays put while in flight */
 	size_t qcap, qhead, qlen;
 	long batches;
 	long records, written, failed, hits, misses;
@@ -112,6 +112,41 @@ static int write_out(struct run *run)
 	return 0;
 }
 
+/* Copying a record's members but the old embedding. */
+struct keep {
+	const char *line;
+	sb *out;
+	size_t prev_end;	/* end of the member before (kept or not) */
+	int kept, failed;
+};
+
+static int keep_member(void *ctx, const char *key, size_t keylen, size_t start, size_t end)
+{
+	struct keep *k = ctx;
+	int drop = (keylen == 9 && memcmp(key, "embedding", 9) == 0) || (keylen == 8 && memcmp(key, "embedder", 8) == 0);
+
+	if (!drop) {
+		/* the bytes between members as they were: "{ " first, ", " later */
+		size_t from = k->kept ? k->prev_end : 0;
+
+		if (!k->kept) {
+			size_t b = 0;
+
+			while (k->line[b] != '{')
+				b++;
+			from = 0;
+			if (sb_append(k->out, k->line, b + 1) < 0)
+				k->failed = 1;
+			from = start;
+		}
+		if (sb_append(k->out, k->line + from, end - from) < 0)
+			k->failed = 1;
+		k->kept++;
+	}
+	k->prev_end = end;
+	return k->failed ? -1 : 0;
+}
+
 /* The record with "embedding" and "embedder" added, every other byte of the
  * input kept as it was. */
 static int format_rec(struct run *run, const struct rec *r, int dim)
@@ -124,15 +159,13 @@ static int format_rec(struct run *run, const struct rec *r, int dim)
 			return -1;
 	} else if (json_object_object_get_ex(r->obj, "embedding", NULL)
 		   || json_object_object_get_ex(r->obj, "embedder", NULL)) {
-		/* embedded before: the old vector goes */
-		const char *s;
-		size_t len;
+		/* embedded before: the old vector goes, every other member stays
+		 * byte for byte */
+		struct keep k = { r->line, o, 0, 0, 0 };
 
-		json_object_object_del(r->obj, "embedding");
-		json_object_object_del(r->obj, "embedder");
-		s = json_object_to_json_string_length(r->obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-		if (s == NULL || sb_append(o, s, len - 1) < 0
-		    || (json_object_object_length(r->obj) > 0 && sb_putc(o, ',') < 0))
+		if (jl_members(r->line, r->len, keep_member, &k) < 0 || k.failed)
+			return -1;
+		if (k.kept > 0 && sb_putc(o, ',') < 0)
 			return -1;
 	} else {
 		size_t end = r->len;
@@ -165,7 +198,6 @@ static int read_rec(jl_reader *jr, const char *line, size_t len, struct rec *r)
 
 	memset(r, 0, sizeof *r);
 	r->lineno = jl_lineno(jr);
-	r->file = jl_name(jr);
 	while (i < len && (line[i] == ' ' || line[i] == '\t'))
 		i++;
 	if (i < len && line[i] == '{') {
@@ -254,7 +286,21 @@ static int embed_builtin(struct run *run, struct rec *r)
 
 static struct batch *q_at(struct run *run, size_t i)
 {
-	return &run->queue[(run->qhead + i) % run->qcap];
+	return run->queue[(run->qhead + i) % run->qcap];
+}
+
+/* Take the oldest batch off the queue and free it. */
+static void q_pop(struct run *run)
+{
+	struct batch *b = q_at(run, 0);
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		rec_free(&b->recs[i]);
+	free(b->recs);
+	free(b);
+	run->qhead = (run->qhead + 1) % run->qcap;
+	run->qlen--;
 }
 
 static struct batch *q_open(struct run *run)
@@ -265,19 +311,21 @@ static struct batch *q_open(struct run *run)
 		return q_at(run, run->qlen - 1);
 	if (run->qlen == run->qcap) {
 		size_t cap = run->qcap ? run->qcap * 2 : 8, i;
-		struct batch *q = calloc(cap, sizeof *q);
+		struct batch **q = calloc(cap, sizeof *q);
 
 		if (q == NULL)
 			return NULL;
 		for (i = 0; i < run->qlen; i++)
-			q[i] = *q_at(run, i);
+			q[i] = q_at(run, i);
 		free(run->queue);
 		run->queue = q;
 		run->qcap = cap;
 		run->qhead = 0;
 	}
-	b = q_at(run, run->qlen++);
-	memset(b, 0, sizeof *b);
+	b = calloc(1, sizeof *b);
+	if (b == NULL)
+		return NULL;
+	run->queue[(run->qhead + run->qlen++) % run->qcap] = b;
 	b->state = B_OPEN;
 	b->number = ++run->batches;
 	return b;
@@ -387,15 +435,17 @@ static int flush_done(struct run *run)
 				msg_error("batch %ld (%s lines %ld-%ld) failed: %s", b->number,
 					  b->n ? b->recs[0].file : "input", first, last, b->error);
 				run->stop = 1;
+				q_pop(run);
 				return 0;
 			}
-			msg_error("batch %ld (lines %ld-%ld) failed, its records go to %s: %s", b->number, first,
-				  last, run->skip_path, b->error);
+			msg_error("batch %ld (%s lines %ld-%ld) failed, its records go to %s: %s", b->number,
+				  b->n ? b->recs[0].file : "input", first, last, run->skip_path, b->error);
 			for (i = 0; i < b->n; i++) {
 				if (fwrite(b->recs[i].line, 1, b->recs[i].len, run->skip) != b->recs[i].len
 				    || putc('\n', run->skip) == EOF) {
 					msg_error("%s: %s", run->skip_path, strerror(errno));
 					run->stop = 1;
+					q_pop(run);
 					return 0;
 				}
 			}
@@ -404,11 +454,7 @@ static int flush_done(struct run *run)
 		} else {
 			break;
 		}
-		for (i = 0; i < b->n; i++)
-			rec_free(&b->recs[i]);
-		free(b->recs);
-		run->qhead = (run->qhead + 1) % run->qcap;
-		run->qlen--;
+		q_pop(run);
 		prog_update(run->progress, run->written, NULL);
 	}
 	return fflush(stdout) == 0 ? 0 : -1;
@@ -434,8 +480,14 @@ static int wait_one(struct run *run)
 
 static int add_to_batch(struct run *run, struct rec *r)
 {
-	struct batch *b = q_open(run);
+	struct batch *b;
 
+	/* a text that would take the open batch past --max-chars goes in the
+	 * next one (a text longer than that on its own goes alone) */
+	if (run->qlen > 0 && (b = q_at(run, run->qlen - 1))->state == B_OPEN && b->uncached > 0
+	    && b->chars + r->tlen > (size_t)run->max_chars && send_batch(run, b) < 0)
+		return -1;
+	b = q_open(run);
 	if (b == NULL)
 		return -1;
 	if (b->n == b->cap) {
@@ -522,6 +574,7 @@ int main(int argc, char **argv)
 		{ "url", required_argument, NULL, 'u' },
 		{ "model", required_argument, NULL, 'm' },
 		{ "api-key-file", required_argument, NULL, OPT_API_KEY_FILE },
+		{ "api-key", required_argument, NULL, OPT_API_KEY },
 		{ "dim", required_argument, NULL, OPT_DIM },
 		{ "batch", required_argument, NULL, OPT_BATCH },
 		{ "max-chars", required_argument, NULL, OPT_MAX_CHARS },
@@ -546,6 +599,7 @@ int main(int argc, char **argv)
 	struct run run;
 	long dim = EMB_LEX_DEFAULT_DIM, lv;
 	int c, no_cache = 0, i, nfiles, output_failed = 0;
+	char **names;
 
 	msg_init(argv);
 	memset(&run, 0, sizeof run);
@@ -569,6 +623,11 @@ int main(int argc, char **argv)
 		case OPT_API_KEY_FILE:
 			key_file = optarg;
 			break;
+		case OPT_API_KEY:
+			/* not echoed: the value is the secret */
+			opt_usage_error(help, "--api-key: a key is never taken from the command line, where ps shows it;"
+					" set RAG_API_KEY or use --api-key-file");
+			return EXIT_USAGE;
 		case OPT_DIM:
 			if (opt_long("--dim", optarg, 8, 65536, &dim) < 0)
 				return EXIT_USAGE;
@@ -700,6 +759,12 @@ int main(int argc, char **argv)
 
 	run.progress = prog_new("records", 0);
 	nfiles = argc - optind;
+	/* batches outlive the reader of the file they came from: keep the names */
+	names = calloc((size_t)(nfiles ? nfiles : 1), sizeof *names);
+	if (names == NULL) {
+		msg_error("out of memory");
+		return EXIT_SOME_FAILED;
+	}
 	for (i = 0; i < (nfiles ? nfiles : 1) && !run.stop && !output_failed; i++) {
 		const char *path = nfiles ? argv[optind + i] : "-";
 		FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
@@ -714,6 +779,11 @@ int main(int argc, char **argv)
 			continue;
 		}
 		jr = jl_reader_new(in, in == stdin ? "stdin" : path);
+		names[i] = strdup(in == stdin ? "stdin" : path);
+		if (names[i] == NULL) {
+			jl_reader_free(jr);
+			jr = NULL;
+		}
 		if (jr == NULL) {
 			msg_error("out of memory");
 			run.status = EXIT_SOME_FAILED;
@@ -736,6 +806,7 @@ int main(int argc, char **argv)
 			if (strspn(line, " \t") == len)
 				continue;
 			ok = read_rec(jr, line, len, &r);
+			r.file = names[i];
 			if (ok < 0) {
 				msg_error("out of memory");
 				run.stop = 1;
@@ -811,17 +882,12 @@ int main(int argc, char **argv)
 		msg_info("cache: %ld hits, %ld misses", run.hits, run.misses);
 	msg_info("%ld records embedded with %s, %ld written%s", run.records, run.name, run.written,
 		 run.failed ? ", some skipped" : "");
-	while (run.qlen > 0) {
-		struct batch *b = q_at(&run, 0);
-		size_t k;
-
-		for (k = 0; k < b->n; k++)
-			rec_free(&b->recs[k]);
-		free(b->recs);
-		run.qhead = (run.qhead + 1) % run.qcap;
-		run.qlen--;
-	}
+	while (run.qlen > 0)
+		q_pop(&run);
 	free(run.queue);
+	for (i = 0; i < (nfiles ? nfiles : 1); i++)
+		free(names[i]);
+	free(names);
 	sb_free(&run.out);
 	http_free(run.http);
 	cache_close(run.cache);

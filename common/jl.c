@@ -486,3 +486,37 @@ int jl_put_string(sb *out, const char *s, size_t len)
 		return -1;
 	return sb_putc(out, '"');
 }
+
+int jl_members(const char *s, size_t len, jl_member_fn fn, void *ctx)
+{
+	size_t i = skip_ws(s, len, 0), bad = (size_t)-1;
+
+	if (i >= len || s[i] != '{')
+		return -1;
+	i = skip_ws(s, len, i + 1);
+	if (i < len && s[i] == '}')
+		return 0;
+	for (;;) {
+		size_t start = i, kend, end;
+
+		if (i >= len || s[i] != '"')
+			return -1;
+		kend = json_value(s, len, i, 1, &bad);
+		if (kend == (size_t)-1)
+			return -1;
+		i = skip_ws(s, len, kend);
+		if (i >= len || s[i] != ':')
+			return -1;
+		end = json_value(s, len, skip_ws(s, len, i + 1), 1, &bad);
+		if (end == (size_t)-1)
+			return -1;
+		if (fn(ctx, s + start + 1, kend - start - 2, start, end) < 0)
+			return -1;
+		i = skip_ws(s, len, end);
+		if (i < len && s[i] == '}')
+			return 0;
+		if (i >= len || s[i] != ',')
+			return -1;
+		i = skip_ws(s, len, i + 1);
+	}
+}

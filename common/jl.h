@@ -36,6 +36,12 @@ long jl_lineno(const jl_reader *r);	/* of the line last returned */
 const char *jl_name(const jl_reader *r);
 const char *jl_reason(const jl_reader *r);	/* why the last line was JL_BAD */
 
+/* The members of the JSON object text s, in order: fn gets each one's key
+ * as written between its quotes and the bytes [start, end) of `"key": value`.
+ * -1 when s is not an object (or fn returned -1). */
+typedef int (*jl_member_fn)(void *ctx, const char *key, size_t keylen, size_t start, size_t end);
+int jl_members(const char *s, size_t len, jl_member_fn fn, void *ctx);
+
 /* Append s (valid UTF-8) as a JSON string, quotes included. */
 int jl_put_string(sb *out, const char *s, size_t len);
 
