@@ -16,7 +16,7 @@
 
 static const char help[] =
 	"usage: rag-index -d DIR [-hqv] [--no-wait] [--batch N] [--type FACTORY] [FILE...]\n"
-	"       rag-index -d DIR --delete SOURCE... | --prune [--keep-list FILE] | --rebuild | --stats\n"
+	"       rag-index -d DIR --delete SOURCE... | --prune [--keep-list FILE] | --merge DIR... | --rebuild | --stats\n"
 	"Add embedded chunk records (from FILE or standard input) to the index in DIR.\n"
 	"\n"
 	"  -d, --dir DIR         the index directory (created when missing)\n"
@@ -25,6 +25,7 @@ static const char help[] =
 	"      --delete          the arguments are sources to remove\n"
 	"      --prune           remove documents whose source no longer exists\n"
 	"      --keep-list FILE  with --prune: remove those not listed in FILE\n"
+	"      --merge           the arguments are index directories to add\n"
 	"      --type FACTORY    faiss index type (index-factory string; default by size)\n"
 	"      --rebuild         rebuild the faiss index from the stored vectors\n"
 	"      --stats           print what the index holds, as JSON\n"
@@ -36,7 +37,7 @@ static const char help[] =
 
 enum {
 	OPT_BATCH = OPT_FIRST_PRIVATE, OPT_NO_WAIT, OPT_DELETE, OPT_PRUNE, OPT_KEEP_LIST, OPT_TYPE, OPT_REBUILD,
-	OPT_STATS, OPT_SUMMARY
+	OPT_STATS, OPT_SUMMARY, OPT_MERGE
 };
 
 struct run {
@@ -261,6 +262,79 @@ out:
 	return rc;
 }
 
+/* --merge: the documents of other index directories */
+
+struct merge {
+	struct run *r;
+	idx *from;
+	const char *dir;
+	int failed;
+};
+
+static int merge_chunk(void *ctx, const idx_chunk *c)
+{
+	struct merge *m = ctx;
+	int64_t rowid;
+
+	if (idx_add_chunk(m->r->x, c, &rowid, m->r->err, sizeof m->r->err) < 0
+	    || vecs_add(m->r->v, rowid, c->vec, m->r->err, sizeof m->r->err) < 0)
+		return -1;
+	m->r->chunks_added++;
+	return 0;
+}
+
+static int merge_document(void *ctx, const char *source, const char *hash, long chunks)
+{
+	struct merge *m = ctx;
+	struct run *r = m->r;
+	char old[80];
+	int had = idx_document(r->x, source, old, sizeof old);
+
+	if (had && strcmp(old, hash) == 0 && hash[0]) {
+		r->unchanged++;
+		return 0;
+	}
+	if (idx_delete_source(r->x, source, gone, r->v, r->err, sizeof r->err) < 0
+	    || idx_each_chunk(m->from, source, merge_chunk, m) != 0
+	    || idx_set_document(r->x, source, hash, chunks, r->err, sizeof r->err) < 0)
+		return -1;
+	if (had)
+		r->replaced++;
+	else
+		r->added++;
+	return 0;
+}
+
+static int merge_dirs(struct run *r, char **dirs, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		struct merge m = { r, NULL, dirs[i], 0 };
+
+		m.from = idx_open(dirs[i], IDX_READ, 0, r->err, sizeof r->err);
+		if (m.from == NULL)
+			return -1;
+		if (idx_dim(m.from) == 0) {
+			idx_close(m.from);
+			continue;	/* empty */
+		}
+		if (begin(r) < 0 || idx_use_embedder(r->x, idx_embedder(m.from), idx_dim(m.from), r->err, sizeof r->err) < 0
+		    || idx_each_document(m.from, merge_document, &m) != 0 || commit(r) < 0) {
+			if (r->err[0] == '\0')
+				snprintf(r->err, sizeof r->err, "%s: cannot read it", dirs[i]);
+			if (r->in_tx) {
+				idx_rollback(r->x);
+				r->in_tx = 0;
+			}
+			idx_close(m.from);
+			return -1;
+		}
+		idx_close(m.from);
+	}
+	return 0;
+}
+
 /* --delete and --prune */
 
 struct prune {
@@ -393,11 +467,12 @@ int main(int argc, char **argv)
 		{ "rebuild", no_argument, NULL, OPT_REBUILD },
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "summary", no_argument, NULL, OPT_SUMMARY },
+		{ "merge", no_argument, NULL, OPT_MERGE },
 		OPT_STD_LONG,
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *dir = NULL, *keep_list = NULL, *type = NULL;
-	int c, nowait = 0, del = 0, prune = 0, rebuild = 0, stats = 0, summary = 0, status = EXIT_OK, i;
+	int c, nowait = 0, del = 0, prune = 0, rebuild = 0, stats = 0, summary = 0, merge = 0, status = EXIT_OK, i;
 	struct run r;
 	char err[1024];
 
@@ -419,6 +494,7 @@ int main(int argc, char **argv)
 		case OPT_REBUILD: rebuild = 1; break;
 		case OPT_STATS: stats = 1; break;
 		case OPT_SUMMARY: summary = 1; break;
+		case OPT_MERGE: merge = 1; break;
 		default:
 			switch (opt_std(c, help)) {
 			case OPT_HANDLED: break;
@@ -431,10 +507,11 @@ int main(int argc, char **argv)
 		opt_usage_error(help, "no index directory (-d DIR)");
 		return EXIT_USAGE;
 	}
-	if (del + prune + stats > 1 || (keep_list && !prune) || (del && optind == argc)) {
-		opt_usage_error(help, del && optind == argc ? "--delete needs the sources to remove"
+	if (del + prune + stats + merge > 1 || (keep_list && !prune) || ((del || merge) && optind == argc)) {
+		opt_usage_error(help, merge && optind == argc ? "--merge needs the index directories to add"
+				: del && optind == argc ? "--delete needs the sources to remove"
 				: keep_list && !prune ? "--keep-list goes with --prune"
-				: "--delete, --prune and --stats do not go together");
+				: "--delete, --prune, --merge and --stats do not go together");
 		return EXIT_USAGE;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -462,7 +539,12 @@ int main(int argc, char **argv)
 		idx_close(r.x);
 		return EXIT_SOME_FAILED;
 	}
-	if (del) {
+	if (merge) {
+		if (merge_dirs(&r, argv + optind, argc - optind) < 0) {
+			msg_error("%s", r.err);
+			status = EXIT_SOME_FAILED;
+		}
+	} else if (del) {
 		if (delete_sources(&r, argv + optind, (size_t)(argc - optind)) < 0) {
 			msg_error("%s", r.err);
 			status = EXIT_SOME_FAILED;

@@ -760,3 +760,49 @@ long idx_df(idx *x, uint64_t hash)
 	sqlite3_reset(x->get_df);
 	return df;
 }
+
+int idx_each_document(idx *x, int (*fn)(void *ctx, const char *source, const char *hash, long chunks), void *ctx)
+{
+	sqlite3_stmt *st;
+	int r = 0;
+
+	if (sqlite3_prepare_v2(x->db, "SELECT source, doc, chunks FROM documents ORDER BY source", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
+		r = fn(ctx, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+		       (long)sqlite3_column_int64(st, 2));
+	sqlite3_finalize(st);
+	return r;
+}
+
+int idx_each_chunk(idx *x, const char *source, int (*fn)(void *ctx, const idx_chunk *c), void *ctx)
+{
+	sqlite3_stmt *st;
+	int r = 0;
+
+	if (sqlite3_prepare_v2(x->db, "SELECT id, source, seq, page, page_end, title, text, fields, vec FROM chunks"
+			       " WHERE source = ?1 ORDER BY rid", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		idx_chunk c;
+
+		if (sqlite3_column_bytes(st, 8) != x->dim * (int)sizeof(float)) {
+			r = -1;
+			break;
+		}
+		memset(&c, 0, sizeof c);
+		c.id = (const char *)sqlite3_column_text(st, 0);
+		c.source = (const char *)sqlite3_column_text(st, 1);
+		c.seq = (long)sqlite3_column_int64(st, 2);
+		c.page = sqlite3_column_int(st, 3);
+		c.page_end = sqlite3_column_int(st, 4);
+		c.title = (const char *)sqlite3_column_text(st, 5);
+		c.text = (const char *)sqlite3_column_text(st, 6);
+		c.fields_json = (const char *)sqlite3_column_text(st, 7);
+		c.vec = sqlite3_column_blob(st, 8);
+		r = fn(ctx, &c);
+	}
+	sqlite3_finalize(st);
+	return r;
+}

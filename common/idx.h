@@ -70,6 +70,12 @@ int idx_set_document(idx *x, const char *source, const char *hash, long chunks, 
 /* Every source indexed, in order; fn returns 0 to go on. */
 int idx_each_source(idx *x, int (*fn)(void *ctx, const char *source), void *ctx);
 
+/* Every document: source, hash, number of chunks. */
+int idx_each_document(idx *x, int (*fn)(void *ctx, const char *source, const char *hash, long chunks), void *ctx);
+
+/* The chunks of a source, in order (all pointers valid for the call). */
+int idx_each_chunk(idx *x, const char *source, int (*fn)(void *ctx, const idx_chunk *c), void *ctx);
+
 /* Every chunk's row id and vector, in row id order. */
 int idx_each_vector(idx *x, int (*fn)(void *ctx, int64_t id, const float *vec), void *ctx);
 
