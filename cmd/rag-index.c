@@ -262,6 +262,57 @@ out:
 	return rc;
 }
 
+/* Does this line's record belong to source? Only its "source" (or "id")
+ * member is looked at; a value with escapes is left to the full parse. */
+struct peek {
+	const char *line;
+	size_t src_start, src_end, id_start, id_end;
+};
+
+static int peek_member(void *ctx, const char *key, size_t keylen, size_t start, size_t end)
+{
+	struct peek *p = ctx;
+	size_t v = start + keylen + 2;
+
+	while (p->line[v] == ' ' || p->line[v] == '\t' || p->line[v] == ':')
+		v++;
+	if (keylen == 6 && memcmp(key, "source", 6) == 0) {
+		p->src_start = v;
+		p->src_end = end;
+	} else if (keylen == 2 && memcmp(key, "id", 2) == 0) {
+		p->id_start = v;
+		p->id_end = end;
+	}
+	return 0;
+}
+
+static int same_source(const char *line, size_t len, const char *source)
+{
+	struct peek p = { line, 0, 0, 0, 0 };
+	size_t a, b, n = strlen(source);
+
+	if (jl_members(line, len, peek_member, &p) < 0)
+		return 0;
+	if (p.src_end > p.src_start) {
+		a = p.src_start;
+		b = p.src_end;
+	} else if (p.id_end > p.id_start) {
+		/* "book.pdf#3" belongs to "book.pdf" */
+		a = p.id_start;
+		b = p.id_end - 1;
+		while (b > a && line[b] != '#')
+			b--;
+		if (b == a)
+			return 0;
+		b++;	/* pretend the '#' is the closing quote */
+	} else {
+		return 0;
+	}
+	if (line[a] != '"' || memchr(line + a, '\\', b - a) != NULL)
+		return 0;
+	return b - a - 2 == n && memcmp(line + a + 1, source, n) == 0;
+}
+
 /* --merge: the documents of other index directories */
 
 struct merge {
@@ -585,10 +636,23 @@ int main(int argc, char **argv)
 				break;
 			}
 			jr = jl_reader_new(in, in == stdin ? "stdin" : path);
-			while (jr && !stop && (st = jl_read(jr, &o)) != JL_EOF) {
+			while (jr && !stop) {
 				char where[600];
+				const char *line;
+				size_t len;
 
+				st = jl_read_line(jr, &line, &len);
+				if (st == JL_EOF)
+					break;
 				snprintf(where, sizeof where, "%s: line %ld", jl_name(jr), jl_lineno(jr));
+				if (st == JL_OK && strspn(line, " \t") == len)
+					continue;
+				/* the rest of a document that is unchanged needs no parsing:
+				 * re-runs cost little more than reading */
+				if (st == JL_OK && r.skipping && r.source && same_source(line, len, r.source))
+					continue;
+				if (st == JL_OK)
+					st = jl_parse(jr, line, len, &o);
 				if (st != JL_OK) {
 					snprintf(r.err, sizeof r.err, "%s: %s", where,
 						 st == JL_IOERR ? strerror(errno) : jl_reason(jr));

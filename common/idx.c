@@ -37,6 +37,7 @@ struct idx {
 	long chunks;
 	double total_dl;
 	struct dfdelta df;
+	int changed;	/* the batch changed something: it counts as a generation */
 	sqlite3_stmt *ins_chunk, *ins_fts, *get_doc, *set_doc, *get_df;
 };
 
@@ -287,6 +288,7 @@ int idx_use_embedder(idx *x, const char *name, int dim, char *err, size_t errlen
 			return fail_db(x, err, errlen, "writing the embedder");
 		snprintf(x->embedder, sizeof x->embedder, "%s", name);
 		x->dim = dim;
+		x->changed = 1;
 		return 0;
 	}
 	if (strcmp(x->embedder, name) != 0 || x->dim != dim) {
@@ -302,6 +304,7 @@ int idx_begin(idx *x, char *err, size_t errlen)
 	if (exec(x, "BEGIN IMMEDIATE", err, errlen) < 0)
 		return -1;
 	x->df.n = 0;
+	x->changed = 0;
 	if (x->df.cap)
 		memset(x->df.delta, 0, x->df.cap * sizeof *x->df.delta);
 	if (x->df.cap)
@@ -441,6 +444,8 @@ int idx_commit(idx *x, char *err, size_t errlen)
 		if (sqlite3_exec(x->db, "DELETE FROM terms WHERE df <= 0", NULL, NULL, NULL) != SQLITE_OK)
 			goto fail;
 	}
+	if (!x->changed)
+		return idx_commit_plain(x, err, errlen);
 	x->generation++;
 	snprintf(buf, sizeof buf, "%lld", x->generation);
 	if (meta_set(x, "generation", buf) < 0 || meta_set_num(x, "chunks", (double)x->chunks) < 0
@@ -514,6 +519,7 @@ int idx_delete_source(idx *x, const char *source, void (*gone)(void *ctx, int64_
 		}
 		x->total_dl -= sqlite3_column_int(sel, 2);
 		x->chunks--;
+		x->changed = 1;
 		if (gone)
 			gone(ctx, rid);
 		n++;
@@ -531,6 +537,8 @@ int idx_delete_source(idx *x, const char *source, void (*gone)(void *ctx, int64_
 	sqlite3_bind_text(del, 1, source, -1, SQLITE_STATIC);
 	if (sqlite3_step(del) != SQLITE_DONE)
 		goto fail;
+	if (sqlite3_changes(x->db) > 0)
+		x->changed = 1;
 	sqlite3_finalize(sel);
 	sqlite3_finalize(del_fts);
 	sqlite3_finalize(del);
@@ -612,6 +620,7 @@ int idx_add_chunk(idx *x, const idx_chunk *c, int64_t *rowid, char *err, size_t 
 	sqlite3_reset(x->ins_fts);
 	x->chunks++;
 	x->total_dl += (double)dl;
+	x->changed = 1;
 	return 0;
 }
 
@@ -626,6 +635,7 @@ int idx_set_document(idx *x, const char *source, const char *hash, long chunks, 
 		return fail_db(x, err, errlen, "recording a document");
 	}
 	sqlite3_reset(x->set_doc);
+	x->changed = 1;
 	return 0;
 }
 
