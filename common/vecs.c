@@ -90,19 +90,42 @@ int vecs_add(vecs *v, int64_t id, const float *vec, char *err, size_t errlen)
 	return 0;
 }
 
+/* Vectors read from the database a slice at a time: memory stays about one
+ * index's worth, not two. */
+#define VECS_SLICE 16384
+
 struct fill {
 	float *x;
 	int64_t *ids;
 	long n, cap;
 	int dim;
+	FaissIndex *index;	/* add each full slice here; NULL: only sample */
+	long every, seen;	/* sampling for training: every n-th vector */
+	int failed;
 };
+
+static int flush_slice(struct fill *f)
+{
+	if (f->n > 0 && f->index && faiss_Index_add_with_ids(f->index, f->n, f->x, f->ids) != 0) {
+		f->failed = 1;
+		return -1;
+	}
+	f->n = 0;
+	return 0;
+}
 
 static int take_vector(void *ctx, int64_t id, const float *vec)
 {
 	struct fill *f = ctx;
 
-	if (f->n == f->cap)
-		return -1;
+	if (f->every > 1 && f->seen++ % f->every != 0)
+		return 0;
+	if (f->n == f->cap) {
+		if (f->index == NULL)
+			return 0;	/* the sample is full */
+		if (flush_slice(f) < 0)
+			return -1;
+	}
 	memcpy(f->x + (size_t)f->n * (size_t)f->dim, vec, (size_t)f->dim * sizeof *vec);
 	f->ids[f->n++] = id;
 	return 0;
@@ -147,15 +170,11 @@ int vecs_save(vecs *v, idx *x, char *err, size_t errlen)
 	if (v->type[0] == '\0')
 		vecs_default_type(st.chunks, v->type, sizeof v->type);
 	f.dim = st.dim;
-	f.cap = st.chunks;
-	f.x = malloc((size_t)(f.cap ? f.cap : 1) * (size_t)f.dim * sizeof *f.x);
-	f.ids = malloc((size_t)(f.cap ? f.cap : 1) * sizeof *f.ids);
+	f.cap = VECS_SLICE;
+	f.x = malloc((size_t)f.cap * (size_t)f.dim * sizeof *f.x);
+	f.ids = malloc((size_t)f.cap * sizeof *f.ids);
 	if (f.x == NULL || f.ids == NULL) {
-		snprintf(err, errlen, "out of memory for %ld vectors", f.cap);
-		goto out;
-	}
-	if (idx_each_vector(x, take_vector, &f) < 0) {
-		snprintf(err, errlen, "cannot read the stored vectors");
+		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
 	{
@@ -171,6 +190,12 @@ int vecs_save(vecs *v, idx *x, char *err, size_t errlen)
 		}
 	}
 	if (!faiss_Index_is_trained(index)) {
+		/* train on an even sample of at most one slice */
+		f.every = st.chunks > f.cap ? (st.chunks + f.cap - 1) / f.cap : 1;
+		if (idx_each_vector(x, take_vector, &f) < 0) {
+			snprintf(err, errlen, "cannot read the stored vectors");
+			goto out;
+		}
 		if (f.n == 0) {
 			snprintf(err, errlen, "faiss: %s needs vectors to train on", v->type);
 			goto out;
@@ -179,9 +204,15 @@ int vecs_save(vecs *v, idx *x, char *err, size_t errlen)
 			faiss_fail(err, errlen, "training");
 			goto out;
 		}
+		f.n = 0;
+		f.every = 1;
 	}
-	if (f.n > 0 && faiss_Index_add_with_ids(index, f.n, f.x, f.ids) != 0) {
-		faiss_fail(err, errlen, "adding vectors");
+	f.index = index;
+	if (idx_each_vector(x, take_vector, &f) < 0 || flush_slice(&f) < 0) {
+		if (f.failed)
+			faiss_fail(err, errlen, "adding vectors");
+		else
+			snprintf(err, errlen, "cannot read the stored vectors");
 		goto out;
 	}
 	idx_faiss_path(x, path, sizeof path);
