@@ -25,5 +25,13 @@ trap 'rm -f "$out" "$out.emb"' EXIT INT TERM
 jq -r '"\(.id): \(.embedding | length) floats from \(.embedder)"' "$out.emb" | head -n 3
 echo "..."
 echo
+kb=${TMPDIR:-/tmp}/ragpipe-demo-kb.$$
+trap 'rm -rf "$out" "$out.emb" "$kb"' EXIT INT TERM
+echo "\$ rag-index -d kb --summary < embedded.jsonl; rag-index -d kb --stats"
+"$bin/rag-index" -d "$kb" --summary < "$out.emb"
+"$bin/rag-index" -d "$kb" --stats
+echo "\$ rag-index -d kb --summary < embedded.jsonl   # again: nothing changes"
+"$bin/rag-index" -d "$kb" --summary < "$out.emb"
+echo
 echo "\$ echo 'What is DenseNet?' | rag-embed | cut -c 1-120"
 echo 'What is DenseNet?' | "$bin/rag-embed" | cut -c 1-120

@@ -43,3 +43,13 @@ setup() {
 	[ "$status" -ne 99 ] || fail "$stderr"
 	assert_failure 1
 }
+
+@test "valgrind: rag-index create, re-run, delete, merge, rebuild" {
+	rag-split "$DATA"/demo/* | rag-embed --dim 32 > emb.jsonl
+	for args in "-d kb" "-d kb --summary" "-d kb --delete $DATA/demo/quillsort.md" "-d kb2 --merge kb" \
+		    "-d kb --type IDMap,Flat --rebuild" "-d kb --stats"; do
+		run --separate-stderr vg rag-index $args < emb.jsonl
+		[ "$status" -ne 99 ] || fail "rag-index $args: $stderr"
+		assert_success
+	done
+}
