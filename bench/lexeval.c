@@ -3,7 +3,7 @@
  * inner product, and re-scores the best N candidates exactly with BM25 over
  * the same terms (what the query side does with the index's statistics).
  *
- *	lexeval [-d DIM] [-n N] [-t] SETDIR OUTPREFIX
+ *	lexeval [-d DIM] [-n N] [-t] [-f RUN] SETDIR OUTPREFIX
  *
  * writes OUTPREFIX.dense.jsonl, OUTPREFIX.rescored.jsonl and
  * OUTPREFIX.bm25.jsonl (exact BM25 over every passage: the ceiling of
@@ -141,6 +141,10 @@ static const char *str(json_object *o, const char *k)
 int main(int argc, char **argv)
 {
 	int dim = EMB_LEX_DEFAULT_DIM, ncand = 400, title = 0, c;
+	const char *fts_run = NULL;
+	FILE *fh = NULL;
+	jl_reader *fr_run = NULL;
+	char *is_cand;
 	char path[4096];
 	FILE *in, *fd, *fr, *fb;
 	jl_reader *jr;
@@ -153,8 +157,10 @@ int main(int argc, char **argv)
 	long nq = 0, cand_hits = 0, cand_rel = 0;
 
 	msg_init(argv);
-	while ((c = getopt(argc, argv, "d:n:t")) != -1) {
-		if (c == 'd')
+	while ((c = getopt(argc, argv, "d:n:tf:")) != -1) {
+		if (c == 'f')
+			fts_run = optarg;
+		else if (c == 'd')
 			dim = atoi(optarg);
 		else if (c == 'n')
 			ncand = atoi(optarg);
@@ -217,7 +223,17 @@ int main(int argc, char **argv)
 	fb = fopen(path, "w");
 	if (!in || !fd || !fr || !fb)
 		return 1;
+	if (fts_run) {
+		FILE *rf = fopen(fts_run, "r");
+
+		snprintf(path, sizeof path, "%s.hybrid.jsonl", argv[optind + 1]);
+		fh = fopen(path, "w");
+		if (!rf || !fh)
+			return 1;
+		fr_run = jl_reader_new(rf, fts_run);
+	}
 	sc = malloc(np * sizeof *sc);
+	is_cand = calloc(np, 1);
 	qv = malloc((size_t)dim * sizeof *qv);
 	jr = jl_reader_new(in, path);
 	while (jl_read(jr, &o) == JL_OK) {
@@ -253,6 +269,40 @@ int main(int argc, char **argv)
 					}
 			}
 		}
+		if (fr_run) {
+			/* dense top-n and the full-text run's hits, re-scored */
+			json_object *ro, *hits;
+			size_t m = 0, k2;
+			struct scored *hs = malloc((n + 1000) * sizeof *hs);
+
+			memset(is_cand, 0, np);
+			for (i = 0; i < n; i++) {
+				hs[m++] = sc[i];
+				is_cand[sc[i].i] = 1;
+			}
+			if (jl_read(fr_run, &ro) == JL_OK) {
+				if (strcmp(str(ro, "id"), qid) != 0)
+					fprintf(stderr, "lexeval: run out of step at %s\n", qid);
+				if (json_object_object_get_ex(ro, "hits", &hits))
+					for (k2 = 0; k2 < json_object_array_length(hits) && m < n + 1000; k2++) {
+						const char *pid = json_object_get_string(json_object_array_get_idx(hits, k2));
+
+						for (i = 0; i < np; i++)
+							if (!is_cand[i] && strcmp(ps[i].id, pid) == 0) {
+								is_cand[i] = 1;
+								hs[m].i = i;
+								m++;
+								break;
+							}
+					}
+				json_object_put(ro);
+			}
+			for (i = 0; i < m; i++)
+				hs[i].s = bm25(&ps[hs[i].i], &tl);
+			qsort(hs, m, sizeof *hs, cmp_scored);
+			write_run(fh, qid, ps, hs, m);
+			free(hs);
+		}
 		for (i = 0; i < n; i++)
 			sc[i].s = bm25(&ps[sc[i].i], &tl);
 		qsort(sc, n, sizeof *sc, cmp_scored);
@@ -272,5 +322,7 @@ int main(int argc, char **argv)
 	fclose(fd);
 	fclose(fr);
 	fclose(fb);
+	if (fh)
+		fclose(fh);
 	return 0;
 }
