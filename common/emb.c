@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
 
 void emb_lex_name(int dim, char *out, size_t outlen)
 {
@@ -255,104 +254,175 @@ static int fail(char *err, size_t errlen, const char *what)
 	return -1;
 }
 
+/* Decoding an /embeddings answer straight from its text: json-c would make
+ * an object of every number, and that was most of a client's time. */
+struct answer {
+	size_t n;		/* texts asked about */
+	int dim;		/* 0 until the first vector says */
+	float *v;		/* n * dim */
+	unsigned char *seen;
+	size_t count;
+	char *err;
+	size_t errlen;
+	const char *data;	/* the "data" array's text */
+	size_t data_len;
+	const char *idx, *emb;	/* the element's "index" and "embedding" values */
+	size_t idx_len, emb_len;
+	float *dst;		/* where its numbers go (NULL: only count them) */
+	size_t k;
+};
+
+/* The value of the member whose key the callback was given: the text the
+ * offsets count from is key - start - 1. */
+static const char *member_value(const char *key, size_t keylen, size_t start, size_t end, size_t *len)
+{
+	const char *base = key - start - 1, *v = key + keylen + 1;
+
+	while (*v != ':')
+		v++;
+	v++;
+	while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r')
+		v++;
+	*len = (size_t)(base + end - v);
+	return v;
+}
+
+static int top_member(void *ctx, const char *key, size_t keylen, size_t start, size_t end)
+{
+	struct answer *a = ctx;
+
+	if (keylen == 4 && memcmp(key, "data", 4) == 0)
+		a->data = member_value(key, keylen, start, end, &a->data_len);
+	return 0;
+}
+
+static int item_member(void *ctx, const char *key, size_t keylen, size_t start, size_t end)
+{
+	struct answer *a = ctx;
+
+	if (keylen == 5 && memcmp(key, "index", 5) == 0)
+		a->idx = member_value(key, keylen, start, end, &a->idx_len);
+	else if (keylen == 9 && memcmp(key, "embedding", 9) == 0)
+		a->emb = member_value(key, keylen, start, end, &a->emb_len);
+	return 0;
+}
+
+static int number(void *ctx, size_t start, size_t end)
+{
+	struct answer *a = ctx;
+	const char *p = a->emb + start;
+	double f;
+
+	(void)end;
+	if (*p != '-' && (*p < '0' || *p > '9')) {
+		snprintf(a->err, a->errlen, "vector %zu holds a value that is not a number", a->count);
+		return -1;
+	}
+	if (a->dst) {
+		/* the text is valid JSON: strtod reads exactly the number */
+		f = strtod(p, NULL);
+		if (!isfinite(f) || fabs(f) > FLT_MAX) {
+			snprintf(a->err, a->errlen, "vector %zu holds a value that is not finite", a->count);
+			return -1;
+		}
+		if (a->k < (size_t)a->dim)
+			a->dst[a->k] = (float)f;
+	}
+	a->k++;
+	return 0;
+}
+
+static int item(void *ctx, size_t start, size_t end)
+{
+	struct answer *a = ctx;
+	const char *it = a->data + start;
+	size_t at = a->count;
+
+	a->idx = a->emb = NULL;
+	if (*it != '{' || jl_members(it, end - start, item_member, a) < 0 || a->emb == NULL || *a->emb != '[') {
+		snprintf(a->err, a->errlen, "vector %zu is not an object with an \"embedding\" array", a->count);
+		return -1;
+	}
+	if (a->count >= a->n) {
+		snprintf(a->err, a->errlen, "answer has more vectors than the %zu texts", a->n);
+		return -1;
+	}
+	if (a->idx) {
+		char *stop;
+		long long x = strtoll(a->idx, &stop, 10);
+
+		if (stop != a->idx + a->idx_len || x < 0 || (unsigned long long)x >= a->n) {
+			snprintf(a->err, a->errlen, "vector %zu has a bad \"index\"", a->count);
+			return -1;
+		}
+		at = (size_t)x;
+	}
+	if (a->seen[at]) {
+		snprintf(a->err, a->errlen, "index %zu comes twice", at);
+		return -1;
+	}
+	a->seen[at] = 1;
+	if (a->dim == 0) {
+		/* the first vector sets the dimension */
+		a->dst = NULL;
+		a->k = 0;
+		if (jl_elements(a->emb, a->emb_len, number, a) < 0)
+			return -1;
+		if (a->k == 0 || a->k > 65536) {
+			snprintf(a->err, a->errlen, "vector %zu has dimension %zu", at, a->k);
+			return -1;
+		}
+		a->dim = (int)a->k;
+	}
+	if (a->v == NULL && (a->v = malloc(a->n * (size_t)a->dim * sizeof *a->v)) == NULL) {
+		snprintf(a->err, a->errlen, "out of memory");
+		return -1;
+	}
+	a->dst = a->v + at * (size_t)a->dim;
+	a->k = 0;
+	if (jl_elements(a->emb, a->emb_len, number, a) < 0)
+		return -1;
+	if (a->k != (size_t)a->dim) {
+		snprintf(a->err, a->errlen, "vector %zu has dimension %zu, expected %d", at, a->k, a->dim);
+		return -1;
+	}
+	a->count++;
+	return 0;
+}
+
 int emb_response(const char *body, size_t len, size_t n, int *dim, float **vecs, char *err, size_t errlen)
 {
-	json_tokener *tok;
-	json_object *root = NULL, *data;
-	float *v = NULL;
-	unsigned char *seen = NULL;
-	size_t i, count;
-	int d = *dim, r = -1;
+	struct answer a;
 
+	memset(&a, 0, sizeof a);
+	a.n = n;
+	a.dim = *dim;
+	a.err = err;
+	a.errlen = errlen;
+	err[0] = '\0';
 	*vecs = NULL;
-	if (len > 0x7fffffff)
-		return fail(err, errlen, "answer too long");
-	tok = json_tokener_new_ex(64);
-	if (tok == NULL)
-		return fail(err, errlen, "out of memory");
-	root = json_tokener_parse_ex(tok, body, (int)len);
-	if (json_tokener_get_error(tok) != json_tokener_success || root == NULL) {
-		json_tokener_free(tok);
-		json_object_put(root);
+	if (jl_members(body, len, top_member, &a) < 0)
 		return fail(err, errlen, "answer is not valid JSON");
+	if (a.data == NULL || *a.data != '[')
+		return fail(err, errlen, "answer has no \"data\" array");
+	a.seen = calloc(n ? n : 1, 1);
+	if (a.seen == NULL)
+		return fail(err, errlen, "out of memory");
+	if (jl_elements(a.data, a.data_len, item, &a) < 0) {
+		if (err[0] == '\0')
+			fail(err, errlen, "answer is not valid JSON");
+		goto bad;
 	}
-	json_tokener_free(tok);
-	if (!json_object_object_get_ex(root, "data", &data) || !json_object_is_type(data, json_type_array)) {
-		fail(err, errlen, "answer has no \"data\" array");
-		goto out;
+	if (a.count != n) {
+		snprintf(err, errlen, "answer has %zu vectors for %zu texts", a.count, n);
+		goto bad;
 	}
-	count = json_object_array_length(data);
-	if (count != n) {
-		snprintf(err, errlen, "answer has %zu vectors for %zu texts", count, n);
-		goto out;
-	}
-	seen = calloc(n ? n : 1, 1);
-	if (seen == NULL) {
-		fail(err, errlen, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < count; i++) {
-		json_object *item = json_object_array_get_idx(data, i), *emb, *idx;
-		size_t k, at = i, m;
-
-		if (!json_object_is_type(item, json_type_object) || !json_object_object_get_ex(item, "embedding", &emb)
-		    || !json_object_is_type(emb, json_type_array)) {
-			snprintf(err, errlen, "vector %zu is not an object with an \"embedding\" array", i);
-			goto out;
-		}
-		if (json_object_object_get_ex(item, "index", &idx)) {
-			int64_t x = json_object_get_int64(idx);
-
-			if (!json_object_is_type(idx, json_type_int) || x < 0 || (uint64_t)x >= n) {
-				snprintf(err, errlen, "vector %zu has a bad \"index\"", i);
-				goto out;
-			}
-			at = (size_t)x;
-		}
-		if (seen[at]) {
-			snprintf(err, errlen, "index %zu comes twice", at);
-			goto out;
-		}
-		seen[at] = 1;
-		m = json_object_array_length(emb);
-		if (d == 0) {
-			if (m == 0 || m > 65536) {
-				snprintf(err, errlen, "vector %zu has dimension %zu", at, m);
-				goto out;
-			}
-			d = (int)m;
-		}
-		if (m != (size_t)d) {
-			snprintf(err, errlen, "vector %zu has dimension %zu, expected %d", at, m, d);
-			goto out;
-		}
-		if (v == NULL && (v = malloc(n * (size_t)d * sizeof *v)) == NULL) {
-			fail(err, errlen, "out of memory");
-			goto out;
-		}
-		for (k = 0; k < m; k++) {
-			json_object *x = json_object_array_get_idx(emb, k);
-			double f;
-
-			if (!json_object_is_type(x, json_type_double) && !json_object_is_type(x, json_type_int)) {
-				snprintf(err, errlen, "vector %zu holds a value that is not a number", at);
-				goto out;
-			}
-			f = json_object_get_double(x);
-			if (!isfinite(f) || fabs(f) > FLT_MAX) {
-				snprintf(err, errlen, "vector %zu holds a value that is not finite", at);
-				goto out;
-			}
-			v[at * (size_t)d + k] = (float)f;
-		}
-	}
-	*dim = d;
-	*vecs = v;
-	v = NULL;
-	r = 0;
-out:
-	free(v);
-	free(seen);
-	json_object_put(root);
-	return r;
+	free(a.seen);
+	*dim = a.dim;
+	*vecs = a.v;
+	return 0;
+bad:
+	free(a.seen);
+	free(a.v);
+	return -1;
 }

@@ -520,3 +520,26 @@ int jl_members(const char *s, size_t len, jl_member_fn fn, void *ctx)
 		i = skip_ws(s, len, i + 1);
 	}
 }
+
+int jl_elements(const char *s, size_t len, jl_element_fn fn, void *ctx)
+{
+	size_t i = skip_ws(s, len, 0), bad = (size_t)-1;
+
+	if (i >= len || s[i] != '[')
+		return -1;
+	i = skip_ws(s, len, i + 1);
+	if (i < len && s[i] == ']')
+		return 0;
+	for (;;) {
+		size_t end = json_value(s, len, i, 1, &bad);
+
+		if (end == (size_t)-1 || fn(ctx, i, end) < 0)
+			return -1;
+		i = skip_ws(s, len, end);
+		if (i < len && s[i] == ']')
+			return 0;
+		if (i >= len || s[i] != ',')
+			return -1;
+		i = skip_ws(s, len, i + 1);
+	}
+}

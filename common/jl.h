@@ -42,6 +42,11 @@ const char *jl_reason(const jl_reader *r);	/* why the last line was JL_BAD */
 typedef int (*jl_member_fn)(void *ctx, const char *key, size_t keylen, size_t start, size_t end);
 int jl_members(const char *s, size_t len, jl_member_fn fn, void *ctx);
 
+/* The elements of the JSON array text s, in order: fn gets each one's bytes
+ * [start, end). -1 when s is not an array (or fn returned -1). */
+typedef int (*jl_element_fn)(void *ctx, size_t start, size_t end);
+int jl_elements(const char *s, size_t len, jl_element_fn fn, void *ctx);
+
 /* Append s (valid UTF-8) as a JSON string, quotes included. */
 int jl_put_string(sb *out, const char *s, size_t len);
 
