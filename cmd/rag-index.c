@@ -204,6 +204,10 @@ static int add_record(struct run *r, json_object *o, const char *where)
 		prefix_err(r, where, "");
 		return -1;
 	}
+	/* settling the embedder belongs to the batch: a batch that is not
+	 * written settles nothing */
+	if (begin(r) < 0)
+		goto out;
 	if (idx_use_embedder(r->x, embedder, dim, r->err, sizeof r->err) < 0) {
 		prefix_err(r, where, "; nothing of this batch was written");
 		goto out;

@@ -163,7 +163,9 @@ int vecs_save(vecs *v, idx *x, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read the index's state");
 		return -1;
 	}
-	if (!v->changed && !v->rebuild && st.faiss_generation == g && strcmp(v->type, st.index_type) == 0)
+	idx_faiss_path(x, path, sizeof path);
+	if (!v->changed && !v->rebuild && st.faiss_generation == g && strcmp(v->type, st.index_type) == 0
+	    && access(path, R_OK) == 0)
 		return 0;
 	if (st.dim <= 0)
 		return 0;	/* nothing indexed yet */
@@ -215,7 +217,6 @@ int vecs_save(vecs *v, idx *x, char *err, size_t errlen)
 			snprintf(err, errlen, "cannot read the stored vectors");
 		goto out;
 	}
-	idx_faiss_path(x, path, sizeof path);
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
 	if (faiss_write_index_fname(index, tmp) != 0) {
 		faiss_fail(err, errlen, tmp);
