@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char help[] =
 	"usage: rag-index -d DIR [-hqv] [--no-wait] [--batch N] [--type FACTORY] [FILE...]\n"
@@ -50,10 +51,19 @@ struct run {
 	char *source, *hash;
 	int skipping;		/* it is unchanged: its chunks are passed over */
 	long doc_chunks;
+	/* the sources met in this run, in case one comes back later */
+	struct seen {
+		char **key;
+		long *chunks;
+		char *skipped;
+		size_t cap, n;
+	} seen;
 	/* counts */
 	long added, replaced, unchanged, deleted, chunks_added;
 	char err[1024];
 };
+
+static size_t seen_slot(struct seen *t, const char *key);
 
 static void gone(void *ctx, int64_t id)
 {
@@ -84,8 +94,11 @@ static int end_document(struct run *r)
 {
 	int rc = 0;
 
-	if (r->source && !r->skipping)
+	if (r->source && !r->skipping) {
 		rc = idx_set_document(r->x, r->source, r->hash, r->doc_chunks, r->err, sizeof r->err);
+		if (r->seen.cap)
+			r->seen.chunks[seen_slot(&r->seen, r->source)] = r->doc_chunks;
+	}
 	free(r->source);
 	free(r->hash);
 	r->source = r->hash = NULL;
@@ -95,11 +108,68 @@ static int end_document(struct run *r)
 	return rc;
 }
 
-/* A chunk of a document not seen before in this run. */
+static size_t seen_slot(struct seen *t, const char *key)
+{
+	size_t h = 5381, j;
+	const char *p;
+
+	for (p = key; *p; p++)
+		h = h * 33 + (unsigned char)*p;
+	for (j = h & (t->cap - 1); t->key[j] && strcmp(t->key[j], key) != 0; j = (j + 1) & (t->cap - 1))
+		;
+	return j;
+}
+
+static int seen_grow(struct seen *t)
+{
+	struct seen nt = { 0 };
+	size_t i;
+
+	nt.cap = t->cap ? t->cap * 2 : 256;
+	nt.key = calloc(nt.cap, sizeof *nt.key);
+	nt.chunks = calloc(nt.cap, sizeof *nt.chunks);
+	nt.skipped = calloc(nt.cap, 1);
+	if (!nt.key || !nt.chunks || !nt.skipped) {
+		free(nt.key);
+		free(nt.chunks);
+		free(nt.skipped);
+		return -1;
+	}
+	for (i = 0; i < t->cap; i++) {
+		if (t->key[i]) {
+			size_t j = seen_slot(&nt, t->key[i]);
+
+			nt.key[j] = t->key[i];
+			nt.chunks[j] = t->chunks[i];
+			nt.skipped[j] = t->skipped[i];
+		}
+	}
+	nt.n = t->n;
+	free(t->key);
+	free(t->chunks);
+	free(t->skipped);
+	*t = nt;
+	return 0;
+}
+
+static void seen_free(struct seen *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->cap; i++)
+		free(t->key[i]);
+	free(t->key);
+	free(t->chunks);
+	free(t->skipped);
+}
+
+/* The first chunk of a document, or of a document's records that come
+ * again after another's (the input need not keep a document together). */
 static int start_document(struct run *r, const char *source, const char *hash)
 {
 	char old[80];
-	int had = idx_document(r->x, source, old, sizeof old);
+	int had;
+	size_t j;
 
 	r->source = strdup(source);
 	r->hash = strdup(hash);
@@ -108,7 +178,26 @@ static int start_document(struct run *r, const char *source, const char *hash)
 		return -1;
 	}
 	r->doc_chunks = 0;
+	if ((r->seen.n + 1) * 2 > r->seen.cap && seen_grow(&r->seen) < 0) {
+		snprintf(r->err, sizeof r->err, "out of memory");
+		return -1;
+	}
+	j = seen_slot(&r->seen, source);
+	if (r->seen.key[j]) {
+		/* met before in this run: go on as then */
+		r->skipping = r->seen.skipped[j];
+		r->doc_chunks = r->seen.chunks[j];
+		return 0;
+	}
+	had = idx_document(r->x, source, old, sizeof old);
 	r->skipping = had && hash[0] && strcmp(old, hash) == 0;
+	r->seen.key[j] = strdup(source);
+	if (r->seen.key[j] == NULL) {
+		snprintf(r->err, sizeof r->err, "out of memory");
+		return -1;
+	}
+	r->seen.skipped[j] = (char)r->skipping;
+	r->seen.n++;
 	if (r->skipping) {
 		r->unchanged++;
 		return 0;
@@ -504,7 +593,13 @@ static void print_stats(idx *x)
 	json_object_object_add(o, "index_type", json_object_new_string(st.index_type));
 	json_object_object_add(o, "bytes", json_object_new_int64(st.bytes));
 	json_object_object_add(o, "generation", json_object_new_int64(st.generation));
-	json_object_object_add(o, "faiss_current", json_object_new_boolean(st.faiss_generation == st.generation));
+	{
+		char path[4096];
+
+		idx_faiss_path(x, path, sizeof path);
+		json_object_object_add(o, "faiss_current", json_object_new_boolean(st.faiss_generation == st.generation
+									   && access(path, R_OK) == 0));
+	}
 	jl_write(stdout, o);
 	json_object_put(o);
 }
@@ -622,7 +717,7 @@ int main(int argc, char **argv)
 		for (i = 0; (size_t)i < p.nkeep; i++)
 			free(p.keep[i]);
 		free(p.keep);
-	} else if (!rebuild || optind < argc || !isatty(0)) {
+	} else if (!rebuild || optind < argc) {
 		int nfiles = argc - optind, stop = 0;
 		prog *progress = prog_new("chunks", 0);
 
@@ -691,6 +786,7 @@ int main(int argc, char **argv)
 		free(r.source);
 		free(r.hash);
 	}
+	seen_free(&r.seen);
 	/* the faiss file follows the database */
 	if (vecs_save(r.v, r.x, err, sizeof err) < 0) {
 		msg_error("%s", err);
