@@ -836,8 +836,9 @@ int main(int argc, char **argv)
 				run.stop = 1;
 				break;
 			}
-			/* keep memory bounded: a few batches beyond those in flight */
-			while (!run.stop && (long)http_pending(run.http) >= run.inflight) {
+			/* keep memory bounded: one batch per server waiting beyond
+			 * those in flight, so that a slot is refilled at once */
+			while (!run.stop && (long)http_pending(run.http) >= run.inflight + (long)nurls) {
 				if (wait_one(&run) < 0) {
 					run.stop = 1;
 					break;

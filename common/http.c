@@ -940,6 +940,10 @@ int http_next(http_client *c, http_result *res, char *err, size_t errlen)
 		CURLMsg *m;
 
 		if (c->done.head) {
+			/* a request waiting for the slot that just freed goes out
+			 * now, while the caller works on this answer */
+			if (c->queue.n > 0 && start_ready(c, &wake) == 0)
+				curl_multi_perform(c->multi, &running);
 			if (take_done(c, res) < 0) {
 				set_err(err, errlen, "out of memory");
 				return -1;

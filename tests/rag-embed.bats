@@ -591,7 +591,10 @@ fails_for_good() {
 	[ "$(ids)" = "1 2 3" ] || fail "written: $(ids)"
 	printf '%s\n' "$output" > out.jsonl
 	check_server_vectors out.jsonl 8
-	[ "$(server_requests)" -eq 2 ] || fail "requests: $(cat "$SERVER_LOG")"
+	# not retried: the fault is answered once; besides the two batches, at most
+	# the next one, already sent while the bad answer was read, was asked for
+	[ "$(grep -c "fault=$1" "$SERVER_LOG")" -eq 1 ] || fail "requests: $(cat "$SERVER_LOG")"
+	[ "$(server_requests)" -le 3 ] || fail "requests: $(cat "$SERVER_LOG")"
 	# (that it is said once is the next test's business)
 	[[ "$(printf '%s\n' "$stderr" | head -1)" == "rag-embed: batch 2 (stdin lines 4-6) failed: $SERVER_URL"* ]] \
 		|| fail "stderr: $stderr"
@@ -626,8 +629,10 @@ fails_for_good() {
 	run --separate-stderr rag-embed -u "$SERVER_URL" -m m --retries 1 --batch 2 --parallel 1 < in.jsonl
 	assert_failure 3
 	[ -z "$output" ]
-	[ "$(server_requests)" -eq 2 ]
-	[[ "$stderr" == *"rag-embed: batch 1 (stdin lines 1-2) failed: $SERVER_URL"* ]] || fail "stderr: $stderr"
+	# batch 1 tried twice; batch 2, sent meanwhile, at most twice too
+	[ "$(server_requests)" -ge 2 ] && [ "$(server_requests)" -le 4 ] || fail "requests: $(cat "$SERVER_LOG")"
+	# the server is named, first or (when it was set aside meanwhile) in the reason
+	[[ "$stderr" == *"rag-embed: batch 1 (stdin lines 1-2) failed: "*"$SERVER_URL"* ]] || fail "stderr: $stderr"
 }
 
 @test "server: --retries 0 with a 500: status 3, one request" {
