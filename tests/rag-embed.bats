@@ -739,6 +739,25 @@ fails_for_good() {
 	[ "$(server_requests)" -eq 7 ]
 }
 
+@test "cache: two rag-embed at once share it safely" {
+	server_start --latency 20
+	records 200 > in.jsonl
+	rag-embed -u "$SERVER_URL" -m m --no-cache in.jsonl > want.jsonl
+	rag-embed -u "$SERVER_URL" -m m --batch 3 in.jsonl > a.jsonl 2> a.err &
+	a=$!
+	rag-embed -u "$SERVER_URL" -m m --batch 5 in.jsonl > b.jsonl 2> b.err &
+	b=$!
+	wait "$a" || fail "first: $(cat a.err)"
+	wait "$b" || fail "second: $(cat b.err)"
+	cmp a.jsonl want.jsonl
+	cmp b.jsonl want.jsonl
+	before=$(server_requests)
+	run --separate-stderr rag-embed -u "$SERVER_URL" -m m in.jsonl
+	assert_success
+	printf '%s\n' "$output" | cmp - want.jsonl
+	[ "$(server_requests)" -eq "$before" ]
+}
+
 @test "cache: --no-cache neither reads nor writes it; --cache DIR puts it elsewhere" {
 	server_start
 	records 4 > in.jsonl
