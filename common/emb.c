@@ -166,7 +166,11 @@ void emb_normalize(float *v, int dim)
 		v[i] = (float)(v[i] / norm);
 }
 
-int emb_lex_passage(const char *text, size_t len, int dim, float *out)
+/* The vector of a text whose distinct terms weigh weight(ctx, hash, kind,
+ * tf, terms in the text). */
+typedef double (*term_weight_fn)(void *ctx, uint64_t hash, int kind, double tf, double total);
+
+static int embed_terms(const char *text, size_t len, int dim, term_weight_fn weight, void *ctx, float *out)
 {
 	struct bag b = { 0 };
 	size_t i;
@@ -178,11 +182,22 @@ int emb_lex_passage(const char *text, size_t len, int dim, float *out)
 	}
 	for (i = 0; i < b.cap; i++)
 		if (b.tf[i] > 0)
-			add_hashed(out, dim, b.hash[i],
-				   emb_lex_tf_weight(b.tf[i], (double)b.total, EMB_LEX_AVGDL) * kind_weight(b.kind[i]));
+			add_hashed(out, dim, b.hash[i], weight(ctx, b.hash[i], b.kind[i], b.tf[i], (double)b.total));
 	bag_free(&b);
 	emb_normalize(out, dim);
 	return 0;
+}
+
+static double passage_weight(void *ctx, uint64_t hash, int kind, double tf, double total)
+{
+	(void)ctx;
+	(void)hash;
+	return emb_lex_tf_weight(tf, total, EMB_LEX_AVGDL) * kind_weight(kind);
+}
+
+int emb_lex_passage(const char *text, size_t len, int dim, float *out)
+{
+	return embed_terms(text, len, dim, passage_weight, NULL, out);
 }
 
 /* Without an index to say how common a term is, the words every question
@@ -215,23 +230,25 @@ static double question_word_weight(uint64_t hash)
 	return 1.0;
 }
 
+struct question_ctx {
+	emb_idf_fn idf;
+	void *ctx;
+};
+
+static double question_weight(void *ctx, uint64_t hash, int kind, double tf, double total)
+{
+	struct question_ctx *q = ctx;
+
+	(void)tf;
+	(void)total;
+	return (q->idf ? q->idf(q->ctx, hash) : question_word_weight(hash)) * kind_weight(kind);
+}
+
 int emb_lex_question(const char *text, size_t len, int dim, emb_idf_fn idf, void *ctx, float *out)
 {
-	struct bag b = { 0 };
-	size_t i;
+	struct question_ctx q = { idf, ctx };
 
-	memset(out, 0, (size_t)dim * sizeof *out);
-	if (emb_lex_terms(text, len, bag_add, &b) < 0) {
-		bag_free(&b);
-		return -1;
-	}
-	for (i = 0; i < b.cap; i++)
-		if (b.tf[i] > 0)
-			add_hashed(out, dim, b.hash[i],
-				   (idf ? idf(ctx, b.hash[i]) : question_word_weight(b.hash[i])) * kind_weight(b.kind[i]));
-	bag_free(&b);
-	emb_normalize(out, dim);
-	return 0;
+	return embed_terms(text, len, dim, question_weight, &q, out);
 }
 
 int emb_request(sb *body, const char *model, const char *const *texts, const size_t *lens, size_t n)
