@@ -816,3 +816,152 @@ int idx_each_chunk(idx *x, const char *source, int (*fn)(void *ctx, const idx_ch
 	sqlite3_finalize(st);
 	return r;
 }
+
+/* ---- reading, for rag-query ---- */
+
+int idx_read_begin(idx *x, char *err, size_t errlen)
+{
+	if (exec(x, "BEGIN", err, errlen) < 0)
+		return -1;
+	/* the first read starts the snapshot */
+	if (load_meta(x) < 0) {
+		fail_db(x, err, errlen, "reading the settings");
+		idx_read_end(x);
+		return -1;
+	}
+	return 0;
+}
+
+void idx_read_end(idx *x)
+{
+	sqlite3_exec(x->db, "COMMIT", NULL, NULL, NULL);
+}
+
+long long idx_faiss_generation(const idx *x)
+{
+	return x->faiss_generation;
+}
+
+struct idx_reader {
+	idx *x;
+	sqlite3_stmt *row, *row_text, *fts;
+	float *vec;
+	int vec_dim;
+};
+
+idx_reader *idx_reader_new(idx *x, char *err, size_t errlen)
+{
+	idx_reader *r = calloc(1, sizeof *r);
+
+	if (r == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->x = x;
+	if (sqlite3_prepare_v3(x->db, "SELECT id, source, seq, page, page_end, title, fields, dl, vec"
+			       " FROM chunks WHERE rid = ?1", -1, SQLITE_PREPARE_PERSISTENT, &r->row, NULL) != SQLITE_OK
+	    || sqlite3_prepare_v3(x->db, "SELECT id, source, seq, page, page_end, title, fields, dl, vec, text, body"
+				  " FROM chunks WHERE rid = ?1", -1, SQLITE_PREPARE_PERSISTENT, &r->row_text, NULL) != SQLITE_OK
+	    || sqlite3_prepare_v3(x->db, "SELECT rowid, bm25(fts) FROM fts WHERE fts MATCH ?1 ORDER BY bm25(fts), rowid"
+				  " LIMIT ?2", -1, SQLITE_PREPARE_PERSISTENT, &r->fts, NULL) != SQLITE_OK) {
+		fail_db(x, err, errlen, "preparing");
+		idx_reader_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void idx_reader_free(idx_reader *r)
+{
+	if (r == NULL)
+		return;
+	sqlite3_finalize(r->row);
+	sqlite3_finalize(r->row_text);
+	sqlite3_finalize(r->fts);
+	free(r->vec);
+	free(r);
+}
+
+int idx_reader_row(idx_reader *r, int64_t rid, unsigned what, idx_row *out, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = (what & IDX_ROW_TEXT) ? r->row_text : r->row;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, rid);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return fail_db(r->x, err, errlen, "reading a chunk");
+	out->c.id = (const char *)sqlite3_column_text(st, 0);
+	out->c.source = (const char *)sqlite3_column_text(st, 1);
+	out->c.seq = (long)sqlite3_column_int64(st, 2);
+	out->c.page = sqlite3_column_int(st, 3);
+	out->c.page_end = sqlite3_column_int(st, 4);
+	out->c.title = (const char *)sqlite3_column_text(st, 5);
+	out->c.fields_json = (const char *)sqlite3_column_text(st, 6);
+	out->dl = (long)sqlite3_column_int64(st, 7);
+	if (what & IDX_ROW_VEC) {
+		int dim = r->x->dim;
+
+		if (dim <= 0 || sqlite3_column_bytes(st, 8) != dim * (int)sizeof(float)) {
+			snprintf(err, errlen, "%s/index.sqlite: chunk %lld has no vector of dimension %d", r->x->dir,
+				 (long long)rid, dim);
+			return -1;
+		}
+		if (r->vec_dim != dim) {
+			float *v = realloc(r->vec, (size_t)dim * sizeof *v);
+
+			if (v == NULL) {
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+			r->vec = v;
+			r->vec_dim = dim;
+		}
+		/* a blob need not be aligned for floats */
+		memcpy(r->vec, sqlite3_column_blob(st, 8), (size_t)dim * sizeof *r->vec);
+		out->c.vec = r->vec;
+	}
+	if (what & IDX_ROW_TEXT) {
+		out->c.text = (const char *)sqlite3_column_text(st, 9);
+		out->body = (const char *)sqlite3_column_text(st, 10);
+		out->body_len = (size_t)sqlite3_column_bytes(st, 10);
+		if (out->c.text == NULL || out->body == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	if (out->c.id == NULL || out->c.source == NULL) {
+		snprintf(err, errlen, "%s/index.sqlite: chunk %lld has no id or source", r->x->dir, (long long)rid);
+		return -1;
+	}
+	return 1;
+}
+
+long idx_reader_fts(idx_reader *r, const char *expr, long limit, int (*fn)(void *ctx, int64_t rid, double score),
+		    void *ctx, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = r->fts;
+	long n = 0;
+	int rc;
+
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, expr, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		n++;
+		if (fn(ctx, sqlite3_column_int64(st, 0), -sqlite3_column_double(st, 1)) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		fail_db(r->x, err, errlen, "full-text search");
+		return -1;
+	}
+	return n;
+}

@@ -108,4 +108,46 @@ long idx_df(idx *x, uint64_t hash);
 long idx_chunk_count(const idx *x);
 double idx_avgdl(const idx *x);
 
+
+/* ---- reading, for rag-query ----
+ *
+ * A reader's snapshot: idx_read_begin starts a read transaction and reloads
+ * the settings (generation, embedder, statistics) as of that instant; every
+ * read until idx_read_end sees that one state, however many batches a writer
+ * commits meanwhile (WAL: neither waits for the other). */
+int idx_read_begin(idx *x, char *err, size_t errlen);
+void idx_read_end(idx *x);
+
+/* The generation the faiss file on disk was built for (-1: none yet). Use
+ * the file only when it equals idx_generation(). */
+long long idx_faiss_generation(const idx *x);
+
+/* A chunk read back by row id: the fields as stored, and body, the text that
+ * was embedded and full-text indexed (title and text). Pointers are valid
+ * until the next call on the same reader. */
+typedef struct {
+	idx_chunk c;		/* page 0: none; vec: dim floats (unaligned-safe copy) */
+	const char *body;
+	size_t body_len;
+	long dl;		/* terms in body */
+} idx_row;
+
+typedef struct idx_reader idx_reader;
+
+/* Prepared statements over an open idx (borrowed; free the reader first). */
+idx_reader *idx_reader_new(idx *x, char *err, size_t errlen);
+void idx_reader_free(idx_reader *r);
+
+enum { IDX_ROW_TEXT = 1, IDX_ROW_VEC = 2 };
+/* 1 found, 0 no such row, -1 error (in err). Without IDX_ROW_TEXT, text,
+ * body are NULL; without IDX_ROW_VEC, vec is NULL. */
+int idx_reader_row(idx_reader *r, int64_t rid, unsigned what, idx_row *out, char *err, size_t errlen);
+
+/* FTS5 full-text search: the rows matching expr (FTS5 query syntax; see
+ * FTS_TERM_MARK), best first by FTS5's bm25() (k1 1.2, b 0.75), at most
+ * limit; fn gets each row id and its score, -bm25() (higher is better).
+ * Returns the rows given, or -1 with err. */
+long idx_reader_fts(idx_reader *r, const char *expr, long limit, int (*fn)(void *ctx, int64_t rid, double score),
+		    void *ctx, char *err, size_t errlen);
+
 #endif
