@@ -22,7 +22,8 @@
  *     also print each error on std::cerr: the caller prints
  *     faiss_get_last_error() itself.
  *
- * Also faiss_ragpipe_set_threads (faiss_threads.h), which is not faiss's. */
+ * Also faiss_ragpipe_set_threads (faiss_threads.h) and faiss_ragpipe_nlist,
+ * faiss_ragpipe_set_nprobe (faiss_ivf.h), which are not faiss's. */
 #include <faiss/AutoTune.h>
 #include <faiss/Index.h>
 #include <faiss/IndexIDMap.h>
@@ -60,6 +61,7 @@
 #undef FAISS_C_UNDEF_NDEBUG
 #endif
 
+#include "faiss_ivf.h"
 #include "faiss_threads.h"
 
 /* OpenBLAS's own call, declared here to need no cblas.h of one variant. */
@@ -321,6 +323,45 @@ void faiss_ragpipe_set_threads(int nthreads)
 		nthreads = 1;
 	omp_set_num_threads(nthreads);
 	openblas_set_num_threads(nthreads);
+}
+
+/* faiss_ivf.h */
+
+namespace {
+
+faiss::IndexIVF *ivf_of(const FaissIndex *index)
+{
+	const faiss::Index *i = as_index(index);
+
+	for (;;) {
+		if (auto map = dynamic_cast<const faiss::IndexIDMap *>(i)) {
+			i = map->index;
+		} else if (auto pre = dynamic_cast<const faiss::IndexPreTransform *>(i)) {
+			i = pre->index;
+		} else {
+			break;
+		}
+	}
+	return const_cast<faiss::IndexIVF *>(dynamic_cast<const faiss::IndexIVF *>(i));
+}
+
+} // namespace
+
+size_t faiss_ragpipe_nlist(const FaissIndex *index)
+{
+	faiss::IndexIVF *ivf = ivf_of(index);
+
+	return ivf ? ivf->nlist : 0;
+}
+
+int faiss_ragpipe_set_nprobe(FaissIndex *index, size_t nprobe)
+{
+	faiss::IndexIVF *ivf = ivf_of(index);
+
+	if (ivf == nullptr)
+		return -1;
+	ivf->nprobe = nprobe < 1 ? 1 : nprobe > ivf->nlist ? ivf->nlist : nprobe;
+	return 0;
 }
 
 } // extern "C"
