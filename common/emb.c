@@ -244,6 +244,11 @@ static double question_weight(void *ctx, uint64_t hash, int kind, double tf, dou
 	return (q->idf ? q->idf(q->ctx, hash) : question_word_weight(hash)) * kind_weight(kind);
 }
 
+double emb_lex_question_term_weight(uint64_t hash, int kind)
+{
+	return question_word_weight(hash) * kind_weight(kind);
+}
+
 int emb_lex_question(const char *text, size_t len, int dim, emb_idf_fn idf, void *ctx, float *out)
 {
 	struct question_ctx q = { idf, ctx };

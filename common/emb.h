@@ -57,6 +57,11 @@ int emb_lex_passage(const char *text, size_t len, int dim, float *out);
 typedef double (*emb_idf_fn)(void *ctx, uint64_t hash);
 int emb_lex_question(const char *text, size_t len, int dim, emb_idf_fn idf, void *ctx, float *out);
 
+/* The weight of a question's term when no index says how common it is, as
+ * emb_lex_question gives it: 0.1 for the words every question has, 1
+ * otherwise, times EMB_LEX_UNIGRAM_WEIGHT for a single CJK character. */
+double emb_lex_question_term_weight(uint64_t hash, int kind);
+
 /* Server embedders. */
 
 /* The JSON body asking for the embeddings of n texts. */
