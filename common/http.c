@@ -43,6 +43,10 @@ struct http_req {
 	sb resp;
 	size_t max;	/* of the body */
 	int too_large, oom;
+	http_stream_fn stream;	/* a 2xx body goes here, not into resp */
+	void *stream_ctx;
+	size_t streamed;	/* bytes given to stream */
+	int stream_stopped;	/* stream said stop */
 	double retry_after;	/* seconds asked for by the server; < 0: none */
 	double retry_after_ms;	/* from retry-after-ms, preferred when present */
 	char curl_err[CURL_ERROR_SIZE];
@@ -302,7 +306,7 @@ http_client *http_new(const http_opts *o, char *err, size_t errlen)
 		goto oom;
 	/* "Expect:" stops libcurl from waiting for a 100 Continue that many
 	 * servers never send before a large body. */
-	if (add_header(c, "Content-Type: application/json") < 0 || add_header(c, "Accept: application/json") < 0
+	if (add_header(c, "Content-Type: application/json") < 0 || add_header(c, "Accept: application/json, text/event-stream") < 0
 	    || add_header(c, "Expect:") < 0)
 		goto oom;
 	if (o->api_key && *o->api_key) {
@@ -385,6 +389,12 @@ void http_free(http_client *c)
 
 int http_submit(http_client *c, const char *path, const char *body, size_t len, long tokens, void *tag)
 {
+	return http_submit_stream(c, path, body, len, tokens, tag, NULL, NULL);
+}
+
+int http_submit_stream(http_client *c, const char *path, const char *body, size_t len, long tokens, void *tag,
+		       http_stream_fn fn, void *ctx)
+{
 	struct http_req *r = calloc(1, sizeof *r);
 
 	if (r == NULL)
@@ -403,6 +413,8 @@ int http_submit(http_client *c, const char *path, const char *body, size_t len, 
 	r->tokens = tokens;
 	r->tag = tag;
 	r->url = -1;
+	r->stream = fn;
+	r->stream_ctx = ctx;
 	list_push_back(&c->queue, r);
 	return 0;
 }
@@ -420,6 +432,23 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
 	struct http_req *r = ud;
 	size_t bytes = size * n;
 
+	if (r->stream) {
+		long status = 0;
+
+		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 200 && status < 300) {
+			if (bytes > r->max || r->streamed > r->max - bytes) {
+				r->too_large = 1;
+				return 0;
+			}
+			if (r->stream(r->stream_ctx, data, bytes) < 0) {
+				r->stream_stopped = 1;
+				return 0;
+			}
+			r->streamed += bytes;
+			return bytes;
+		}
+	}
 	if (bytes > r->max || r->resp.len > r->max - bytes) {
 		r->too_large = 1;
 		return 0;
@@ -506,6 +535,8 @@ static int req_start(http_client *c, struct http_req *r, long u)
 		return -1;
 	sb_truncate(&r->resp, 0);
 	r->too_large = r->oom = 0;
+	r->streamed = 0;
+	r->stream_stopped = 0;
 	r->max = c->max_response;
 	r->retry_after = r->retry_after_ms = -1;
 	r->curl_err[0] = '\0';
@@ -754,6 +785,15 @@ static void finish(http_client *c, struct http_req *r, CURLcode code)
 
 	if (r->oom) {
 		snprintf(why, sizeof why, "out of memory reading the answer");
+	} else if (r->stream_stopped) {
+		snprintf(why, sizeof why, "the reader stopped the answer after %zu bytes", r->streamed);
+	} else if (code != CURLE_OK && r->streamed > 0 && !r->too_large && code != CURLE_FILESIZE_EXCEEDED) {
+		const char *e = r->curl_err[0] ? r->curl_err : curl_easy_strerror(code);
+		char cause[300];
+
+		one_line(cause, sizeof cause, e, strlen(e));
+		snprintf(why, sizeof why, "the answer broke off after %zu bytes: %s", r->streamed, cause);
+		unhealthy = transient(code);
 	} else if (r->too_large || code == CURLE_FILESIZE_EXCEEDED) {
 		snprintf(why, sizeof why, "answer longer than %zu bytes, cut off there", c->max_response);
 		sb_free(&r->resp);
@@ -918,7 +958,9 @@ static int take_done(http_client *c, http_result *res)
 	res->url = r->url >= 0 ? c->urls[r->url].shown : NULL;
 	res->attempts = r->attempts;
 	memcpy(res->error, r->error, sizeof res->error);
-	if (r->ok || r->resp.buf) {
+	if (r->stream && r->ok) {
+		res->len = r->streamed;
+	} else if (r->ok || r->resp.buf) {
 		res->len = r->resp.len;
 		res->body = sb_take(&r->resp);
 		if (res->body == NULL)

@@ -103,6 +103,18 @@ void http_free(http_client *c);
  * ran out (errno set). */
 int http_submit(http_client *c, const char *path, const char *body, size_t len, long tokens, void *tag);
 
+/* A streamed request: the body of a 2xx answer goes to fn piece by piece as
+ * it arrives instead of being kept (res.body is then NULL and res.len counts
+ * the bytes streamed); an error status's body is kept as usual. fn returns
+ * 0 to go on, or -1 to stop reading: the request then fails at once, not
+ * retried, with an error saying so (the caller has its own reason). Once
+ * fn has had a byte, a failure is not retried either, since whatever fn
+ * did with the first part cannot be undone: the error says how many bytes
+ * came. max_response bounds the bytes streamed. */
+typedef int (*http_stream_fn)(void *ctx, const char *data, size_t len);
+int http_submit_stream(http_client *c, const char *path, const char *body, size_t len, long tokens, void *tag,
+		       http_stream_fn fn, void *ctx);
+
 /* Drive the transfers until one request has finished for good and move it
  * to *res (1); 0 when nothing is queued or in flight; -1 with err when
  * libcurl or memory failed (the client cannot go on). A request that failed

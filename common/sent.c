@@ -206,29 +206,35 @@ int sent_each(const char *text, size_t len, sent_fn fn, void *ctx)
 }
 
 struct prefix {
-	size_t max, best;
+	const char *text;
+	long max, sum;
+	size_t best;
+	sent_measure_fn measure;
+	void *ctx;
 };
 
 static int take_prefix(void *ctx, size_t start, size_t end)
 {
 	struct prefix *p = ctx;
+	long m;
 
 	(void)start;
-	if (end > p->max)
+	m = p->measure ? p->measure(p->ctx, p->text + p->best, end - p->best) : (long)(end - p->best);
+	if (p->sum + m > p->max)
 		return -1;
+	p->sum += m;
 	p->best = end;
 	return 0;
 }
 
-size_t sent_prefix(const char *text, size_t len, size_t max)
+size_t sent_prefix(const char *text, size_t len, long max, sent_measure_fn measure, void *ctx)
 {
-	struct prefix p = { max, 0 };
+	struct prefix p = { text, max, 0, 0, measure, ctx };
 
-	if (len <= max) {
-		while (len > 0 && u8_is_space((unsigned char)text[len - 1]))
-			len--;
+	while (len > 0 && u8_is_space((unsigned char)text[len - 1]))
+		len--;
+	if ((measure ? measure(ctx, text, len) : (long)len) <= max)
 		return len;
-	}
 	sent_each(text, len, take_prefix, &p);
 	return p.best;
 }

@@ -25,9 +25,14 @@ typedef int (*sent_fn)(void *ctx, size_t start, size_t end);
 /* Every sentence of the valid UTF-8 text, in order. */
 int sent_each(const char *text, size_t len, sent_fn fn, void *ctx);
 
-/* The length of the longest prefix of text that is whole sentences and at
- * most max bytes (trailing white space dropped); 0 when even the first
- * sentence is longer. */
-size_t sent_prefix(const char *text, size_t len, size_t max);
+/* How long the text s is, in the caller's unit (characters, tokens). */
+typedef long (*sent_measure_fn)(void *ctx, const char *s, size_t len);
+
+/* The length in bytes of the longest prefix of text that is whole
+ * sentences and measures at most max (trailing white space dropped); 0
+ * when even the first sentence measures more. measure NULL counts bytes;
+ * otherwise it is taken to be additive over the pieces between sentence
+ * ends. */
+size_t sent_prefix(const char *text, size_t len, long max, sent_measure_fn measure, void *ctx);
 
 #endif

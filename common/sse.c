@@ -160,6 +160,30 @@ int sse_feed(sse_parser *p, const char *buf, size_t len, sse_event_fn fn, void *
 	return 0;
 }
 
+static int no_event(void *ctx, const char *event, const char *data, size_t len, char *err, size_t errlen)
+{
+	(void)ctx;
+	(void)event;
+	(void)data;
+	(void)len;
+	(void)err;
+	(void)errlen;
+	return 0;
+}
+
+int sse_finish(sse_parser *p, char *err, size_t errlen)
+{
+	if (p->failed)
+		return -1;
+	if (p->line.len == 0)
+		return 0;
+	/* a non-empty line never dispatches: no_event is never called */
+	if (take_line(p, no_event, NULL, err, errlen) < 0)
+		return -1;
+	sb_truncate(&p->line, 0);
+	return 0;
+}
+
 int sse_end_clean(const sse_parser *p)
 {
 	return !p->pending && p->line.len == 0 && !p->failed;

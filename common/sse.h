@@ -45,8 +45,13 @@ void sse_free(sse_parser *p);
  * a reason in err (a malformed stream, or fn's own). */
 int sse_feed(sse_parser *p, const char *buf, size_t len, sse_event_fn fn, void *ctx, char *err, size_t errlen);
 
-/* The stream has ended: 1 when it ended between events, 0 when it stopped
- * inside one (its lines are dropped, as the specification says). */
+/* The stream has ended: a last line without its line end is read (and may
+ * be an error), but an event without its blank line is not dispatched, as
+ * the specification says. 0, or -1 with a reason in err. */
+int sse_finish(sse_parser *p, char *err, size_t errlen);
+
+/* After the end: 1 when the stream ended between events, 0 when it stopped
+ * inside one. */
 int sse_end_clean(const sse_parser *p);
 
 #endif

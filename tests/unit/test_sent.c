@@ -2,6 +2,7 @@
 #include "unit.h"
 #include "sb.h"
 #include "sent.h"
+#include "u8.h"
 
 #include <string.h>
 
@@ -96,19 +97,29 @@ TEST(line_breaks)
 	sb_free(&b);
 }
 
+static long chars(void *ctx, const char *s, size_t len)
+{
+	(void)ctx;
+	return (long)u8_count(s, len);
+}
+
 TEST(prefix)
 {
 	const char *s = "One two. Three four five. Six.";
 
-	CHECK_INT(sent_prefix(s, strlen(s), 100), strlen(s));
-	CHECK_INT(sent_prefix(s, strlen(s), strlen(s)), strlen(s));
-	CHECK_INT(sent_prefix(s, strlen(s), 28), strlen("One two. Three four five."));
-	CHECK_INT(sent_prefix(s, strlen(s), 25), strlen("One two. Three four five."));
-	CHECK_INT(sent_prefix(s, strlen(s), 24), strlen("One two."));
-	CHECK_INT(sent_prefix(s, strlen(s), 7), 0);
-	CHECK_INT(sent_prefix("abc.  ", 6, 10), 4);
+	CHECK_INT(sent_prefix(s, strlen(s), 100, NULL, NULL), strlen(s));
+	CHECK_INT(sent_prefix(s, strlen(s), (long)strlen(s), NULL, NULL), strlen(s));
+	CHECK_INT(sent_prefix(s, strlen(s), 28, NULL, NULL), strlen("One two. Three four five."));
+	CHECK_INT(sent_prefix(s, strlen(s), 25, NULL, NULL), strlen("One two. Three four five."));
+	CHECK_INT(sent_prefix(s, strlen(s), 24, NULL, NULL), strlen("One two."));
+	CHECK_INT(sent_prefix(s, strlen(s), 7, NULL, NULL), 0);
+	CHECK_INT(sent_prefix("abc.  ", 6, 10, NULL, NULL), 4);
 	s = "第一句。第二句。";
-	CHECK_INT(sent_prefix(s, strlen(s), 20), strlen("第一句。"));
+	CHECK_INT(sent_prefix(s, strlen(s), 20, NULL, NULL), strlen("第一句。"));
+	/* in characters: 4 + 4 */
+	CHECK_INT(sent_prefix(s, strlen(s), 8, chars, NULL), strlen(s));
+	CHECK_INT(sent_prefix(s, strlen(s), 7, chars, NULL), strlen("第一句。"));
+	CHECK_INT(sent_prefix(s, strlen(s), 3, chars, NULL), 0);
 }
 
 struct count {

@@ -37,6 +37,8 @@ static int parse(const char *s, size_t len, size_t step, sb *out, char *err, siz
 		step = len ? len : 1;
 	for (i = 0; i < len && r == 0; i += step)
 		r = sse_feed(&p, s + i, len - i < step ? len - i : step, collect, out, err, errlen);
+	if (r == 0)
+		r = sse_finish(&p, err, errlen);
 	*clean = sse_end_clean(&p);
 	sse_free(&p);
 	return r;
@@ -94,6 +96,7 @@ static const struct kase bad[] = {
 	{ "data: 0123456789012345678901234567890123456789\ndata: 0123456789012345678901234567890123456789\n\n",
 	  "malformed event stream, line 2: an event longer than the limit", 0 },
 	{ "data: STOP\n\ndata: after\n\n", "told to stop", 0 },
+	{ "data: a\n\n{\"unterminated\":1}", "malformed event stream, line 3: not an event-stream field: \"{\"unterminated\":1}\"", 0 },
 };
 
 TEST(bad_streams_are_errors)
