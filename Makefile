@@ -43,6 +43,7 @@ DEB_PKGS = build-essential pkg-config \
 	bats bats-assert bats-support bats-file python3 jq valgrind openssl
 
 PROGS     = rag-split rag-embed rag-index
+PROGS    += rag-answer
 
 COMMON_SRC = $(wildcard common/*.c)
 COMMON_CXX = $(wildcard common/*.cpp)
@@ -84,6 +85,9 @@ $(BIN)/rag-embed: $(BUILD)/cmd/rag-embed.o $(LIB) | $(BIN)
 
 $(BIN)/rag-index: $(BUILD)/cmd/rag-index.o $(LIB) | $(BIN)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(BASE_LIBS) $(FAISS_LIBS)
+
+$(BIN)/rag-answer: $(BUILD)/cmd/rag-answer.o $(LIB) | $(BIN)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(BASE_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB) | $(BUILD)/tests
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -Itests/unit -o $@ $< $(LIB) $(MUPDF_LIBS) $(BASE_LIBS) $(FAISS_LIBS)
