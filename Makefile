@@ -42,6 +42,9 @@ DEB_PKGS = build-essential pkg-config \
 	libfaiss-dev libopenblas-dev g++ \
 	bats bats-assert bats-support bats-file python3 jq valgrind openssl
 
+# Debian packages only the benchmarks need.
+BENCH_PKGS = python3-faiss python3-numpy sqlite3
+
 PROGS     = rag-split rag-embed rag-index
 PROGS    += rag-answer
 
@@ -59,7 +62,7 @@ BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 TOOL_SRC  = $(wildcard tests/tools/*.c)
 TOOL_BIN  = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 
-.PHONY: all deps check unit bats demo bench install uninstall clean
+.PHONY: bench-deps all deps check unit bats demo bench install uninstall clean
 
 all: $(PROGS:%=$(BIN)/%)
 
@@ -109,8 +112,9 @@ $(PROGS:%=$(BIN)/%): $(BIN)/.flavour
 .PHONY: FORCE
 FORCE:
 
-deps:
-	@missing=$$(for p in $(DEB_PKGS); do \
+# install_missing PACKAGES: apt-get what is not installed yet.
+define install_missing
+	@missing=$$(for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; \
 	done); \
 	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; exit 0; fi; \
@@ -120,6 +124,14 @@ deps:
 			echo "deps: not root; run as root: apt-get update && apt-get install -y $$missing" >&2; exit 1; fi; \
 	fi; \
 	$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing
+endef
+
+deps:
+	$(call install_missing,$(DEB_PKGS))
+
+# What the benchmarks compare against (python3 + numpy + faiss) and use.
+bench-deps: deps
+	$(call install_missing,$(BENCH_PKGS))
 
 unit: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do $$t || true; done
@@ -132,7 +144,8 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/demo.sh
 
-bench: all $(BENCH_BIN)
+bench: bench-deps
+	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	@sh bench/run.sh
 
 install: all

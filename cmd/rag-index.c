@@ -4,11 +4,13 @@
 #include "msg.h"
 #include "opt.h"
 #include "prog.h"
+#include "sb.h"
 #include "vecs.h"
 
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,66 +224,112 @@ static void prefix_err(struct run *r, const char *where, const char *suffix)
 	snprintf(r->err, sizeof r->err, "%.300s: %.600s%.100s", where, tmp, suffix);
 }
 
-static const char *get_str(json_object *o, const char *key)
-{
-	json_object *v;
+/* A record read from its text without building a DOM: the known members'
+ * values are found by position, decoded when used, and the rest kept as
+ * written. */
+enum { F_ID, F_SOURCE, F_DOC, F_SEQ, F_PAGE, F_PAGE_END, F_TITLE, F_TEXT, F_EMBEDDING, F_EMBEDDER, F_N };
+static const char *const known[F_N] = { "id", "source", "doc", "seq", "page", "page_end", "title", "text",
+					"embedding", "embedder" };
 
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
+struct record {
+	const char *line;
+	size_t start[F_N], end[F_N];	/* of the value; end 0 when absent */
+	sb rest;			/* the other members, as JSON text */
+	sb str[F_N];
+};
+
+static int record_member(void *ctx, const char *key, size_t keylen, size_t start, size_t end)
+{
+	struct record *rec = ctx;
+	size_t v = start + keylen + 2;
+	int f;
+
+	while (rec->line[v] == ' ' || rec->line[v] == '\t' || rec->line[v] == '\n' || rec->line[v] == '\r'
+	       || rec->line[v] == ':')
+		v++;
+	for (f = 0; f < F_N; f++)
+		if (strlen(known[f]) == keylen && memcmp(known[f], key, keylen) == 0) {
+			rec->start[f] = v;
+			rec->end[f] = end;
+			return 0;
+		}
+	if (sb_putc(&rec->rest, rec->rest.len ? ',' : '{') < 0 || sb_append(&rec->rest, rec->line + start, end - start) < 0)
+		return -1;
+	return 0;
 }
 
-static int get_int(json_object *o, const char *key, int *out)
+/* A string member's value, or NULL when it is absent or not a string (*bad
+ * set when it cannot be decoded). */
+static const char *get_str(struct record *rec, int f, int *bad)
 {
-	json_object *v;
+	if (rec->end[f] == 0 || rec->line[rec->start[f]] != '"')
+		return NULL;
+	sb_truncate(&rec->str[f], 0);
+	if (jl_get_string(rec->line + rec->start[f], rec->end[f] - rec->start[f], &rec->str[f]) < 0) {
+		*bad = 1;
+		return NULL;
+	}
+	return sb_str(&rec->str[f]);
+}
 
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+/* An integer member, clamped to int. */
+static int get_int(struct record *rec, int f, int *out)
+{
+	const char *s = rec->line + rec->start[f];
+	size_t n = rec->end[f] - rec->start[f];
+	long long v;
+
+	if (rec->end[f] == 0 || memchr(s, '.', n) || memchr(s, 'e', n) || memchr(s, 'E', n)
+	    || (*s != '-' && (*s < '0' || *s > '9')))
 		return 0;
-	*out = json_object_get_int(v);
+	errno = 0;
+	v = strtoll(s, NULL, 10);
+	*out = v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : (int)v;
 	return 1;
 }
 
-/* The record's own fields, as JSON text (NULL when there are none). */
-static char *other_fields(json_object *o)
+static void record_free(struct record *rec)
 {
-	static const char *const known[] = { "id", "source", "doc", "seq", "page", "page_end", "title", "text",
-					     "embedding", "embedder" };
-	json_object *rest = json_object_new_object();
-	char *s = NULL;
-	size_t i;
+	int f;
 
-	if (rest == NULL)
-		return NULL;
-	json_object_object_foreach(o, key, val) {
-		for (i = 0; i < sizeof known / sizeof known[0]; i++)
-			if (strcmp(key, known[i]) == 0)
-				break;
-		if (i == sizeof known / sizeof known[0])
-			json_object_object_add(rest, key, json_object_get(val));
-	}
-	if (json_object_object_length(rest) > 0)
-		s = strdup(json_object_to_json_string_ext(rest, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(rest);
-	return s;
+	sb_free(&rec->rest);
+	for (f = 0; f < F_N; f++)
+		sb_free(&rec->str[f]);
 }
 
 /* One record: 0, or -1 with r->err set (the run stops). */
-static int add_record(struct run *r, json_object *o, const char *where)
+static int add_record(struct run *r, struct record *rec, const char *line, size_t len, const char *where)
 {
-	const char *id = get_str(o, "id"), *text = get_str(o, "text"), *source = get_str(o, "source");
-	const char *doc = get_str(o, "doc"), *embedder = get_str(o, "embedder");
-	json_object *ev;
+	const char *id, *text, *source, *doc, *embedder;
 	float *vec = NULL;
-	int dim = 0, rc = -1;
+	int dim = 0, rc = -1, bad = 0;
 	idx_chunk c;
 	int64_t rowid;
 	char srcbuf[4096];
 
+	memset(rec->end, 0, sizeof rec->end);
+	sb_truncate(&rec->rest, 0);
+	rec->line = line;
+	if (jl_members_valid(line, len, record_member, rec) < 0) {
+		snprintf(r->err, sizeof r->err, "%s: out of memory", where);
+		return -1;
+	}
+	memset(&c, 0, sizeof c);
+	id = get_str(rec, F_ID, &bad);
+	text = get_str(rec, F_TEXT, &bad);
+	source = get_str(rec, F_SOURCE, &bad);
+	doc = get_str(rec, F_DOC, &bad);
+	embedder = get_str(rec, F_EMBEDDER, &bad);
+	c.title = get_str(rec, F_TITLE, &bad);
+	if (bad) {
+		snprintf(r->err, sizeof r->err, "%s: a string holds \\u0000, or memory ran out", where);
+		return -1;
+	}
 	if (id == NULL || text == NULL) {
 		snprintf(r->err, sizeof r->err, "%s: a chunk needs \"id\" and \"text\" strings", where);
 		return -1;
 	}
-	if (!json_object_object_get_ex(o, "embedding", &ev)) {
+	if (rec->end[F_EMBEDDING] == 0) {
 		snprintf(r->err, sizeof r->err, "%s: no \"embedding\" (run rag-embed first)", where);
 		return -1;
 	}
@@ -289,7 +337,8 @@ static int add_record(struct run *r, json_object *o, const char *where)
 		snprintf(r->err, sizeof r->err, "%s: no \"embedder\" string", where);
 		return -1;
 	}
-	if (vecs_parse(ev, &vec, &dim, r->err, sizeof r->err) < 0) {
+	if (vecs_parse_text(line + rec->start[F_EMBEDDING], rec->end[F_EMBEDDING] - rec->start[F_EMBEDDING], &vec, &dim,
+			    r->err, sizeof r->err) < 0) {
 		prefix_err(r, where, "");
 		return -1;
 	}
@@ -321,29 +370,30 @@ static int add_record(struct run *r, json_object *o, const char *where)
 		rc = 0;
 		goto out;
 	}
-	memset(&c, 0, sizeof c);
 	c.id = id;
 	c.source = source;
-	c.title = get_str(o, "title");
 	c.text = text;
 	c.seq = 0;
-	if (!get_int(o, "page", &c.page))
+	if (!get_int(rec, F_PAGE, &c.page))
 		c.page = 0;
-	if (!get_int(o, "page_end", &c.page_end))
+	if (!get_int(rec, F_PAGE_END, &c.page_end))
 		c.page_end = c.page;
 	{
 		int seq;
 
-		if (get_int(o, "seq", &seq))
+		if (get_int(rec, F_SEQ, &seq))
 			c.seq = seq;
 	}
 	c.vec = vec;
-	c.fields_json = other_fields(o);
-	if (idx_add_chunk(r->x, &c, &rowid, r->err, sizeof r->err) < 0) {
-		free((char *)c.fields_json);
-		goto out;
+	if (rec->rest.len > 0) {
+		if (sb_putc(&rec->rest, '}') < 0) {
+			snprintf(r->err, sizeof r->err, "out of memory");
+			goto out;
+		}
+		c.fields_json = sb_str(&rec->rest);
 	}
-	free((char *)c.fields_json);
+	if (idx_add_chunk(r->x, &c, &rowid, r->err, sizeof r->err) < 0)
+		goto out;
 	if (vecs_add(r->v, rowid, vec, r->err, sizeof r->err) < 0)
 		goto out;
 	r->doc_chunks++;
@@ -719,13 +769,13 @@ int main(int argc, char **argv)
 		free(p.keep);
 	} else if (!rebuild || optind < argc) {
 		int nfiles = argc - optind, stop = 0;
+		struct record rec = { 0 };
 		prog *progress = prog_new("chunks", 0);
 
 		for (i = 0; i < (nfiles ? nfiles : 1) && !stop; i++) {
 			const char *path = nfiles ? argv[optind + i] : "-";
 			FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 			jl_reader *jr;
-			json_object *o;
 			enum jl_status st;
 
 			if (in == NULL) {
@@ -751,16 +801,15 @@ int main(int argc, char **argv)
 				if (st == JL_OK && r.skipping && r.source && same_source(line, len, r.source))
 					continue;
 				if (st == JL_OK)
-					st = jl_parse(jr, line, len, &o);
+					st = jl_check(jr, line, len);
 				if (st != JL_OK) {
 					snprintf(r.err, sizeof r.err, "%s: %s", where,
 						 st == JL_IOERR ? strerror(errno) : jl_reason(jr));
 					stop = 1;
 					break;
 				}
-				if (add_record(&r, o, where) < 0)
+				if (add_record(&r, &rec, line, len, where) < 0)
 					stop = 1;
-				json_object_put(o);
 				prog_update(progress, r.chunks_added, NULL);
 			}
 			if (jr == NULL) {
@@ -772,6 +821,7 @@ int main(int argc, char **argv)
 				fclose(in);
 		}
 		prog_free(progress);
+		record_free(&rec);
 		if (!stop && r.source && end_document(&r) < 0)
 			stop = 1;
 		if (!stop && commit(&r) < 0)

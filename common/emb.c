@@ -27,7 +27,7 @@ int emb_lex_parse_name(const char *name)
 	return dim > 0 && dim <= 65536 ? dim : 0;
 }
 
-static uint64_t fnv1a(int kind, const char *s, size_t len)
+uint64_t emb_lex_hash(int kind, const char *s, size_t len)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 	size_t i;
@@ -52,7 +52,7 @@ static int term_cb(void *ctx, enum tok_kind kind, const char *term, size_t len, 
 
 	(void)start;
 	(void)end;
-	return t->fn(t->ctx, fnv1a(kind, term, len), kind);
+	return t->fn(t->ctx, emb_lex_hash(kind, term, len), kind);
 }
 
 int emb_lex_terms(const char *text, size_t len, emb_term_fn fn, void *ctx)
@@ -219,12 +219,12 @@ static double question_word_weight(uint64_t hash)
 	size_t i;
 
 	for (i = 0; i < sizeof question_words / sizeof question_words[0]; i++)
-		if (fnv1a(TOK_WORD, question_words[i], strlen(question_words[i])) == hash)
+		if (emb_lex_hash(TOK_WORD, question_words[i], strlen(question_words[i])) == hash)
 			return 0.1;
 	for (i = 0; i < sizeof question_chars / sizeof question_chars[0]; i++) {
 		size_t n = strlen(question_chars[i]);
 
-		if (fnv1a(n > 3 ? TOK_BIGRAM : TOK_UNIGRAM, question_chars[i], n) == hash)
+		if (emb_lex_hash(n > 3 ? TOK_BIGRAM : TOK_UNIGRAM, question_chars[i], n) == hash)
 			return 0.1;
 	}
 	return 1.0;
@@ -335,15 +335,13 @@ static int number(void *ctx, size_t start, size_t end)
 	const char *p = a->emb + start;
 	double f;
 
-	(void)end;
 	if (*p != '-' && (*p < '0' || *p > '9')) {
 		snprintf(a->err, a->errlen, "vector %zu holds a value that is not a number", a->count);
 		return -1;
 	}
 	if (a->dst) {
-		/* the text is valid JSON: strtod reads exactly the number */
-		f = strtod(p, NULL);
-		if (!isfinite(f) || fabs(f) > FLT_MAX) {
+		f = jl_number(p, end - start);
+		if (!isfinite((float)f)) {
 			snprintf(a->err, a->errlen, "vector %zu holds a value that is not finite", a->count);
 			return -1;
 		}

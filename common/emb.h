@@ -42,6 +42,7 @@ int emb_lex_parse_name(const char *name);
 /* One term of a text: its 64-bit hash (FNV-1a over a kind byte and the
  * term's UTF-8) and its kind (enum tok_kind). */
 typedef int (*emb_term_fn)(void *ctx, uint64_t hash, int kind);
+uint64_t emb_lex_hash(int kind, const char *term, size_t len);
 int emb_lex_terms(const char *text, size_t len, emb_term_fn fn, void *ctx);
 
 /* The BM25 weight of a term seen tf times in a passage of dl terms, with

@@ -8,24 +8,27 @@ struct emit {
 	void *ctx;
 	int (*token)(void *, int, const char *, int, int, int);
 	int rc;
+	fts_observer *obs;
 };
 
 static int emit_term(void *ctx, enum tok_kind kind, const char *term, size_t len, size_t start, size_t end)
 {
 	struct emit *e = ctx;
 
-	(void)kind;
+	if (e->obs && e->obs->term(e->obs->ctx, kind, term, len) != 0) {
+		e->rc = SQLITE_NOMEM;
+		return -1;
+	}
 	e->rc = e->token(e->ctx, 0, term, (int)len, (int)start, (int)end);
 	return e->rc == SQLITE_OK ? 0 : -1;
 }
 
-static int tok_create(void *unused, const char **argv, int argc, Fts5Tokenizer **out)
+/* The handle is the connection's observer, or a placeholder without one. */
+static int tok_create(void *obs, const char **argv, int argc, Fts5Tokenizer **out)
 {
-	(void)unused;
 	(void)argv;
 	(void)argc;
-	/* no state: any non-NULL handle will do */
-	*out = (Fts5Tokenizer *)&tok_create;
+	*out = obs ? (Fts5Tokenizer *)obs : (Fts5Tokenizer *)&tok_create;
 	return SQLITE_OK;
 }
 
@@ -37,9 +40,10 @@ static void tok_delete(Fts5Tokenizer *t)
 static int tok_tokenize(Fts5Tokenizer *t, void *ctx, int flags, const char *text, int len,
 			int (*token)(void *, int, const char *, int, int, int))
 {
-	struct emit e = { ctx, token, SQLITE_OK };
+	struct emit e = { ctx, token, SQLITE_OK, NULL };
 
-	(void)t;
+	if (t != (Fts5Tokenizer *)&tok_create && !(flags & FTS5_TOKENIZE_QUERY) && ((fts_observer *)t)->term)
+		e.obs = (fts_observer *)t;
 	if (len < 0)
 		return SQLITE_ERROR;
 	if ((flags & FTS5_TOKENIZE_QUERY) && len > 1 && text[0] == FTS_TERM_MARK)
@@ -49,7 +53,7 @@ static int tok_tokenize(Fts5Tokenizer *t, void *ctx, int flags, const char *text
 	return SQLITE_OK;
 }
 
-int fts_register(sqlite3 *db)
+int fts_register(sqlite3 *db, fts_observer *obs)
 {
 	static fts5_tokenizer tokenizer = { tok_create, tok_delete, tok_tokenize };
 	fts5_api *api = NULL;
@@ -66,5 +70,5 @@ int fts_register(sqlite3 *db)
 		return rc;
 	if (api == NULL || api->iVersion < 2)
 		return SQLITE_ERROR;
-	return api->xCreateTokenizer(api, "ragpipe", NULL, &tokenizer, NULL);
+	return api->xCreateTokenizer(api, "ragpipe", obs, &tokenizer, NULL);
 }

@@ -18,10 +18,12 @@
 #define IDX_SCHEMA_VERSION 1
 
 /* Document-frequency changes of the current batch, applied at commit: one
- * upsert per distinct term per batch instead of per chunk. */
+ * upsert per distinct term per batch instead of per chunk. A term counts
+ * once per text: its slot remembers the stamp of the last text it was in. */
 struct dfdelta {
 	uint64_t *hash;
 	long *delta;
+	uint32_t *stamp;
 	size_t cap, n;
 };
 
@@ -33,10 +35,17 @@ struct idx {
 	char embedder[256];
 	int dim;
 	char type[128];
+	int type_asked;
 	long long generation, faiss_generation;
 	long chunks;
 	double total_dl;
 	struct dfdelta df;
+	/* the text the tokenizer is cutting for the full-text index: its terms
+	 * go into df with this sign and stamp */
+	fts_observer obs;
+	long text_delta, text_terms;
+	uint32_t text_stamp;
+	int64_t last_rid;	/* the highest row id used; 0 until looked up in a batch */
 	int changed;	/* the batch changed something: it counts as a generation */
 	sqlite3_stmt *ins_chunk, *ins_fts, *get_doc, *set_doc, *get_df;
 };
@@ -122,6 +131,7 @@ static int load_meta(idx *x)
 	if (meta_get(x, "dim", buf, sizeof buf) > 0)
 		x->dim = atoi(buf);
 	meta_get(x, "type", x->type, sizeof x->type);
+	x->type_asked = meta_get(x, "type_asked", buf, sizeof buf) > 0 && atoi(buf) == 1;
 	x->generation = meta_get(x, "generation", buf, sizeof buf) > 0 ? atoll(buf) : 0;
 	x->faiss_generation = meta_get(x, "faiss_generation", buf, sizeof buf) > 0 ? atoll(buf) : -1;
 	x->chunks = meta_get(x, "chunks", buf, sizeof buf) > 0 ? atol(buf) : 0;
@@ -177,14 +187,14 @@ idx *idx_open(const char *dir, enum idx_mode mode, int nowait, char *err, size_t
 		goto fail;
 	}
 	sqlite3_busy_timeout(x->db, 60000);
-	if (fts_register(x->db) != SQLITE_OK) {
+	if (fts_register(x->db, &x->obs) != SQLITE_OK) {
 		fail_db(x, err, errlen, "registering the tokenizer");
 		goto fail;
 	}
 	if (mode == IDX_WRITE) {
 		char v[32];
 
-		if (exec(x, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", err, errlen) < 0
+		if (exec(x, "PRAGMA page_size=16384; PRAGMA cache_size=-32768; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", err, errlen) < 0
 		    || exec(x, schema, err, errlen) < 0)
 			goto fail;
 		if (meta_get(x, "version", v, sizeof v) == 0) {
@@ -196,10 +206,10 @@ idx *idx_open(const char *dir, enum idx_mode mode, int nowait, char *err, size_t
 			snprintf(err, errlen, "%s: index format %s, this rag-index writes %d", dir, v, IDX_SCHEMA_VERSION);
 			goto fail;
 		}
-		if (sqlite3_prepare_v2(x->db, "INSERT INTO chunks(id, source, seq, page, page_end, title, text, fields, dl, vec)"
-				       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", -1, &x->ins_chunk, NULL) != SQLITE_OK
-		    || sqlite3_prepare_v2(x->db, "INSERT INTO fts(rowid, body) SELECT rid, body FROM chunks WHERE rid = ?1",
-					  -1, &x->ins_fts, NULL) != SQLITE_OK
+		if (sqlite3_prepare_v2(x->db, "INSERT INTO chunks(id, source, seq, page, page_end, title, text, fields, dl, vec, rid)"
+				       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", -1, &x->ins_chunk, NULL) != SQLITE_OK
+		    || sqlite3_prepare_v2(x->db, "INSERT INTO fts(rowid, body) VALUES (?1, ?2)", -1, &x->ins_fts, NULL)
+			   != SQLITE_OK
 		    || sqlite3_prepare_v2(x->db, "INSERT OR REPLACE INTO documents(source, doc, chunks, indexed_at)"
 					  " VALUES (?1, ?2, ?3, ?4)", -1, &x->set_doc, NULL) != SQLITE_OK) {
 			fail_db(x, err, errlen, "preparing");
@@ -244,6 +254,7 @@ void idx_close(idx *x)
 		close(x->lock_fd);	/* releases the lock */
 	free(x->df.hash);
 	free(x->df.delta);
+	free(x->df.stamp);
 	free(x->dir);
 	free(x);
 }
@@ -305,10 +316,12 @@ int idx_begin(idx *x, char *err, size_t errlen)
 		return -1;
 	x->df.n = 0;
 	x->changed = 0;
-	if (x->df.cap)
+	x->last_rid = 0;
+	if (x->df.cap) {
 		memset(x->df.delta, 0, x->df.cap * sizeof *x->df.delta);
-	if (x->df.cap)
 		memset(x->df.hash, 0, x->df.cap * sizeof *x->df.hash);
+		memset(x->df.stamp, 0, x->df.cap * sizeof *x->df.stamp);
+	}
 	/* another writer may have committed since we last looked */
 	if (load_meta(x) < 0)
 		return fail_db(x, err, errlen, "reading the settings");
@@ -323,9 +336,11 @@ static int df_grow(struct dfdelta *d)
 	nd.cap = d->cap ? d->cap * 2 : 4096;
 	nd.hash = calloc(nd.cap, sizeof *nd.hash);
 	nd.delta = calloc(nd.cap, sizeof *nd.delta);
-	if (!nd.hash || !nd.delta) {
+	nd.stamp = calloc(nd.cap, sizeof *nd.stamp);
+	if (!nd.hash || !nd.delta || !nd.stamp) {
 		free(nd.hash);
 		free(nd.delta);
+		free(nd.stamp);
 		return -1;
 	}
 	for (i = 0; i < d->cap; i++) {
@@ -336,16 +351,18 @@ static int df_grow(struct dfdelta *d)
 				j = (j + 1) & (nd.cap - 1);
 			nd.hash[j] = d->hash[i];
 			nd.delta[j] = d->delta[i];
+			nd.stamp[j] = d->stamp[i];
 		}
 	}
 	nd.n = d->n;
 	free(d->hash);
 	free(d->delta);
+	free(d->stamp);
 	*d = nd;
 	return 0;
 }
 
-static int df_add(struct dfdelta *d, uint64_t h, long delta)
+static int df_add(struct dfdelta *d, uint64_t h, long delta, uint32_t stamp)
 {
 	size_t j;
 
@@ -360,64 +377,38 @@ static int df_add(struct dfdelta *d, uint64_t h, long delta)
 		d->hash[j] = h;
 		d->n++;
 	}
-	d->delta[j] += delta;
+	if (d->stamp[j] != stamp) {
+		d->stamp[j] = stamp;
+		d->delta[j] += delta;
+	}
 	return 0;
 }
 
-/* The distinct terms of a text, for document frequencies. */
-struct terms_of {
-	uint64_t *v;
-	size_t n, cap;
-	long total;
-};
-
-static int collect_term(void *ctx, uint64_t hash, int kind)
+static int observe_term(void *ctx, int kind, const char *term, size_t len)
 {
-	struct terms_of *t = ctx;
+	idx *x = ctx;
 
-	(void)kind;
-	t->total++;
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 256;
-		uint64_t *v = realloc(t->v, cap * sizeof *v);
-
-		if (v == NULL)
-			return -1;
-		t->v = v;
-		t->cap = cap;
-	}
-	t->v[t->n++] = hash;
-	return 0;
+	x->text_terms++;
+	return df_add(&x->df, emb_lex_hash(kind, term, len), x->text_delta, x->text_stamp);
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* Step a statement that makes the full-text index cut one text, counting
+ * that text's terms into the document frequencies with sign delta: the
+ * text is cut once, for both. *terms gets its length in terms. */
+static int step_counted(idx *x, sqlite3_stmt *st, long delta, long *terms)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	int rc;
 
-	return x < y ? -1 : x > y;
-}
-
-/* Count a text's distinct terms into the batch's df changes; returns the
- * text's length in terms, or -1. */
-static long count_terms(idx *x, const char *text, size_t len, long delta)
-{
-	struct terms_of t = { 0 };
-	size_t i;
-	long r;
-
-	if (emb_lex_terms(text, len, collect_term, &t) < 0) {
-		free(t.v);
-		return -1;
-	}
-	qsort(t.v, t.n, sizeof *t.v, cmp_u64);
-	for (i = 0; i < t.n; i++)
-		if ((i == 0 || t.v[i] != t.v[i - 1]) && df_add(&x->df, t.v[i], delta) < 0) {
-			free(t.v);
-			return -1;
-		}
-	r = t.total;
-	free(t.v);
-	return r;
+	x->text_terms = 0;
+	x->text_delta = delta;
+	if (++x->text_stamp == 0)
+		x->text_stamp = 1;
+	x->obs.term = observe_term;
+	x->obs.ctx = x;
+	rc = sqlite3_step(st);
+	x->obs.term = NULL;
+	*terms = x->text_terms;
+	return rc;
 }
 
 int idx_commit(idx *x, char *err, size_t errlen)
@@ -474,6 +465,7 @@ int idx_commit_plain(idx *x, char *err, size_t errlen)
 void idx_rollback(idx *x)
 {
 	sqlite3_exec(x->db, "ROLLBACK", NULL, NULL, NULL);
+	x->last_rid = 0;
 	load_meta(x);
 }
 
@@ -508,15 +500,13 @@ int idx_delete_source(idx *x, const char *source, void (*gone)(void *ctx, int64_
 		const char *body = (const char *)sqlite3_column_text(sel, 1);
 		int blen = sqlite3_column_bytes(sel, 1);
 
+		long terms;
+
 		sqlite3_bind_int64(del_fts, 1, rid);
 		sqlite3_bind_text(del_fts, 2, body ? body : "", blen, SQLITE_TRANSIENT);
-		if (sqlite3_step(del_fts) != SQLITE_DONE)
+		if (step_counted(x, del_fts, -1, &terms) != SQLITE_DONE)
 			goto fail;
 		sqlite3_reset(del_fts);
-		if (count_terms(x, body ? body : "", (size_t)blen, -1) < 0) {
-			snprintf(err, errlen, "out of memory");
-			goto out;
-		}
 		x->total_dl -= sqlite3_column_int(sel, 2);
 		x->chunks--;
 		x->changed = 1;
@@ -545,11 +535,26 @@ int idx_delete_source(idx *x, const char *source, void (*gone)(void *ctx, int64_
 	return n;
 fail:
 	fail_db(x, err, errlen, "deleting");
-out:
 	sqlite3_finalize(sel);
 	sqlite3_finalize(del_fts);
 	sqlite3_finalize(del);
 	return -1;
+}
+
+/* The highest row id ever given to a chunk: AUTOINCREMENT's record of it. */
+static int load_last_rid(idx *x)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(x->db, "SELECT max(ifnull((SELECT seq FROM sqlite_sequence WHERE name = 'chunks'), 0),"
+			       " ifnull((SELECT max(rid) FROM chunks), 0))", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		x->last_rid = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
 }
 
 int idx_add_chunk(idx *x, const idx_chunk *c, int64_t *rowid, char *err, size_t errlen)
@@ -560,9 +565,11 @@ int idx_add_chunk(idx *x, const idx_chunk *c, int64_t *rowid, char *err, size_t 
 	char *body = NULL;
 	const char *b = c->text;
 	size_t blen = tl;
+	int64_t rid;
 
-	/* the body as the generated column has it: title + text unless the
-	 * text begins with the title */
+	/* the body as the generated column has it (what a deletion will give
+	 * the full-text index back): title + text unless the text begins with
+	 * the title */
 	if (til > 0 && (tl < til || memcmp(c->text, c->title, til) != 0)) {
 		body = malloc(til + 2 + tl + 1);
 		if (body == NULL) {
@@ -575,12 +582,21 @@ int idx_add_chunk(idx *x, const idx_chunk *c, int64_t *rowid, char *err, size_t 
 		b = body;
 		blen = til + 2 + tl;
 	}
-	dl = count_terms(x, b, blen, +1);
-	free(body);
-	if (dl < 0) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
+	/* the text is indexed first, so that it is cut once for both the
+	 * full-text index and the length and document frequencies */
+	if (x->last_rid == 0 && load_last_rid(x) < 0) {
+		free(body);
+		return fail_db(x, err, errlen, "adding a chunk");
 	}
+	rid = x->last_rid + 1;
+	sqlite3_bind_int64(x->ins_fts, 1, rid);
+	sqlite3_bind_text(x->ins_fts, 2, b, (int)blen, SQLITE_STATIC);
+	if (step_counted(x, x->ins_fts, +1, &dl) != SQLITE_DONE) {
+		sqlite3_reset(x->ins_fts);
+		free(body);
+		return fail_db(x, err, errlen, "indexing a chunk's text");
+	}
+	sqlite3_reset(x->ins_fts);
 	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, c->source, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, c->seq);
@@ -602,22 +618,32 @@ int idx_add_chunk(idx *x, const idx_chunk *c, int64_t *rowid, char *err, size_t 
 		sqlite3_bind_null(st, 8);
 	sqlite3_bind_int64(st, 9, dl);
 	sqlite3_bind_blob(st, 10, c->vec, x->dim * (int)sizeof(float), SQLITE_STATIC);
+	sqlite3_bind_int64(st, 11, rid);
 	if (sqlite3_step(st) != SQLITE_DONE) {
+		int unique = sqlite3_extended_errcode(x->db) == SQLITE_CONSTRAINT_UNIQUE;
+		sqlite3_stmt *undo = NULL;
+		long terms;
+
 		sqlite3_reset(st);
-		if (sqlite3_extended_errcode(x->db) == SQLITE_CONSTRAINT_UNIQUE) {
+		if (unique)
 			snprintf(err, errlen, "chunk id \"%s\" is already indexed for another source", c->id);
-			return -1;
+		else
+			fail_db(x, err, errlen, "adding a chunk");
+		/* take the text out again, so the batch stays whole if it goes on */
+		if (sqlite3_prepare_v2(x->db, "INSERT INTO fts(fts, rowid, body) VALUES ('delete', ?1, ?2)", -1, &undo,
+				       NULL) == SQLITE_OK) {
+			sqlite3_bind_int64(undo, 1, rid);
+			sqlite3_bind_text(undo, 2, b, (int)blen, SQLITE_STATIC);
+			step_counted(x, undo, -1, &terms);
 		}
-		return fail_db(x, err, errlen, "adding a chunk");
+		sqlite3_finalize(undo);
+		free(body);
+		return -1;
 	}
 	sqlite3_reset(st);
-	*rowid = sqlite3_last_insert_rowid(x->db);
-	sqlite3_bind_int64(x->ins_fts, 1, *rowid);
-	if (sqlite3_step(x->ins_fts) != SQLITE_DONE) {
-		sqlite3_reset(x->ins_fts);
-		return fail_db(x, err, errlen, "indexing a chunk's text");
-	}
-	sqlite3_reset(x->ins_fts);
+	free(body);
+	x->last_rid = rid;
+	*rowid = rid;
 	x->chunks++;
 	x->total_dl += (double)dl;
 	x->changed = 1;
@@ -721,11 +747,17 @@ int idx_stats_get(idx *x, idx_stats *st)
 	return 0;
 }
 
-int idx_set_type(idx *x, const char *factory, char *err, size_t errlen)
+int idx_type_asked(const idx *x)
 {
-	if (meta_set(x, "type", factory) < 0)
+	return x->type_asked;
+}
+
+int idx_set_type(idx *x, const char *factory, int asked, char *err, size_t errlen)
+{
+	if (meta_set(x, "type", factory) < 0 || meta_set(x, "type_asked", asked ? "1" : "0") < 0)
 		return fail_db(x, err, errlen, "recording the index type");
 	snprintf(x->type, sizeof x->type, "%s", factory);
+	x->type_asked = asked;
 	return 0;
 }
 

@@ -90,9 +90,11 @@ typedef struct {
 } idx_stats;
 int idx_stats_get(idx *x, idx_stats *st);
 
-/* The faiss index type (a factory string) in use, and setting it. */
+/* The faiss index type (a factory string) in use, and setting it; asked:
+ * the user named it, rather than it being chosen by the index's size. */
 const char *idx_type(const idx *x);
-int idx_set_type(idx *x, const char *factory, char *err, size_t errlen);
+int idx_type_asked(const idx *x);
+int idx_set_type(idx *x, const char *factory, int asked, char *err, size_t errlen);
 
 /* Paths: of the faiss file for the current generation, and where to write
  * it (a temporary name beside it). */

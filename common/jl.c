@@ -226,13 +226,10 @@ static int json_valid(const char *s, size_t len, size_t *at)
 	return i == len;
 }
 
-enum jl_status jl_parse(jl_reader *r, const char *line, size_t len, json_object **out)
+enum jl_status jl_check(jl_reader *r, const char *line, size_t len)
 {
-	json_object *obj;
-	enum json_tokener_error err;
 	size_t at;
 
-	*out = NULL;
 	if (len > (size_t)0x7fffffff)
 		return bad(r, "%sline too long for the JSON parser", "");
 	if (!json_valid(line, len, &at)) {
@@ -241,6 +238,20 @@ enum jl_status jl_parse(jl_reader *r, const char *line, size_t len, json_object 
 		snprintf(pos, sizeof pos, "%zu", at + 1);
 		return bad(r, "not valid JSON (at byte %s)", pos);
 	}
+	if (line[skip_ws(line, len, 0)] != '{')
+		return bad(r, "%snot a JSON object", "");
+	return JL_OK;
+}
+
+enum jl_status jl_parse(jl_reader *r, const char *line, size_t len, json_object **out)
+{
+	json_object *obj;
+	enum json_tokener_error err;
+	enum jl_status st;
+
+	*out = NULL;
+	if ((st = jl_check(r, line, len)) != JL_OK)
+		return st;
 	json_tokener_reset(r->tok);
 	obj = json_tokener_parse_ex(r->tok, line, (int)len);
 	err = json_tokener_get_error(r->tok);
@@ -487,6 +498,63 @@ int jl_put_string(sb *out, const char *s, size_t len)
 	return sb_putc(out, '"');
 }
 
+/* The end of the value at i of text already known to be valid JSON: no
+ * checking, only bracket and string structure. */
+static size_t skip_valid(const char *s, size_t len, size_t i)
+{
+	static const unsigned char structural[256] = { ['"'] = 1, ['['] = 2, ['{'] = 2, [']'] = 3, ['}'] = 3 };
+	int depth = 0;
+
+	if (s[i] != '"' && s[i] != '[' && s[i] != '{') {
+		while (i < len && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' && s[i] != '\t'
+		       && s[i] != '\n' && s[i] != '\r')
+			i++;
+		return i;
+	}
+	do {
+		switch (structural[(unsigned char)s[i]]) {
+		case 1:
+			for (i++; i < len && s[i] != '"'; i++)
+				if (s[i] == '\\')
+					i++;
+			break;
+		case 2:
+			depth++;
+			break;
+		case 3:
+			depth--;
+			break;
+		}
+		i++;
+	} while (depth > 0 && i < len);
+	return i;
+}
+
+int jl_members_valid(const char *s, size_t len, jl_member_fn fn, void *ctx)
+{
+	size_t i = skip_ws(s, len, 0);
+
+	if (i >= len || s[i] != '{')
+		return -1;
+	i = skip_ws(s, len, i + 1);
+	if (i < len && s[i] == '}')
+		return 0;
+	while (i < len) {
+		size_t start = i, kend, end;
+
+		kend = skip_valid(s, len, i);
+		i = skip_ws(s, len, kend) + 1;	/* the ':' */
+		end = skip_valid(s, len, skip_ws(s, len, i));
+		if (fn(ctx, s + start + 1, kend - start - 2, start, end) < 0)
+			return -1;
+		i = skip_ws(s, len, end);
+		if (i >= len || s[i] == '}')
+			return 0;
+		i = skip_ws(s, len, i + 1);	/* past the ',' */
+	}
+	return 0;
+}
+
 int jl_members(const char *s, size_t len, jl_member_fn fn, void *ctx)
 {
 	size_t i = skip_ws(s, len, 0), bad = (size_t)-1;
@@ -542,4 +610,124 @@ int jl_elements(const char *s, size_t len, jl_element_fn fn, void *ctx)
 			return -1;
 		i = skip_ws(s, len, i + 1);
 	}
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return c - 'A' + 10;
+}
+
+static int32_t hex4(const char *s)
+{
+	return (int32_t)(hexval(s[0]) << 12 | hexval(s[1]) << 8 | hexval(s[2]) << 4 | hexval(s[3]));
+}
+
+int jl_get_string(const char *s, size_t len, sb *out)
+{
+	size_t i = 1, run;
+
+	if (len < 2 || s[0] != '"' || s[len - 1] != '"')
+		return -1;
+	len--;
+	while (i < len) {
+		const char *bs = memchr(s + i, '\\', len - i);
+
+		run = bs ? (size_t)(bs - s) - i : len - i;
+		if (run > 0 && sb_append(out, s + i, run) < 0)
+			return -1;
+		i += run;
+		if (i >= len)
+			break;
+		if (i + 1 >= len)
+			return -1;
+		switch (s[i + 1]) {
+		case 'b': if (sb_putc(out, '\b') < 0) return -1; break;
+		case 'f': if (sb_putc(out, '\f') < 0) return -1; break;
+		case 'n': if (sb_putc(out, '\n') < 0) return -1; break;
+		case 'r': if (sb_putc(out, '\r') < 0) return -1; break;
+		case 't': if (sb_putc(out, '\t') < 0) return -1; break;
+		case 'u': {
+			int32_t cp;
+
+			if (i + 6 > len)
+				return -1;
+			cp = hex4(s + i + 2);
+			if (cp == 0)
+				return -1;	/* C strings cannot hold it */
+			if (cp >= 0xD800 && cp <= 0xDBFF && i + 12 <= len && s[i + 6] == '\\' && s[i + 7] == 'u') {
+				int32_t lo = hex4(s + i + 8);
+
+				if (lo >= 0xDC00 && lo <= 0xDFFF) {
+					cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+					i += 6;
+				}
+			}
+			if (cp >= 0xD800 && cp <= 0xDFFF)
+				cp = 0xFFFD;	/* a lone surrogate */
+			if (sb_put_cp(out, cp) < 0)
+				return -1;
+			i += 4;
+			break;
+		}
+		default:
+			if (sb_putc(out, s[i + 1]) < 0)
+				return -1;
+		}
+		i += 2;
+	}
+	return 0;
+}
+
+double jl_number(const char *s, size_t len)
+{
+	/* exact powers of ten as doubles: with a mantissa below 2^53, one
+	 * multiplication or division rounds correctly (Clinger) */
+	static const double p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+				      1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+	uint64_t m = 0;
+	int neg = 0, digits = 0, exp10 = 0, e = 0, eneg = 0;
+	size_t i = 0;
+	char buf[64];
+
+	if (i < len && s[i] == '-') {
+		neg = 1;
+		i++;
+	}
+	while (i < len && s[i] == '0')
+		i++;
+	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, digits++)
+		m = m * 10 + (uint64_t)(s[i] - '0');
+	if (i < len && s[i] == '.') {
+		i++;
+		if (digits == 0)
+			while (i < len && s[i] == '0') {
+				i++;
+				exp10--;
+			}
+		for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, digits++, exp10--)
+			m = m * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < len && (s[i] == '+' || s[i] == '-'))
+			eneg = s[i++] == '-';
+		for (; i < len && s[i] >= '0' && s[i] <= '9' && e < 100000; i++)
+			e = e * 10 + (s[i] - '0');
+		exp10 += eneg ? -e : e;
+	}
+	if (i == len && digits <= 15 && exp10 >= -22 && exp10 <= 22) {
+		double d = (double)m;
+
+		d = exp10 < 0 ? d / p10[-exp10] : d * p10[exp10];
+		return neg ? -d : d;
+	}
+	if (len >= sizeof buf)
+		return strtod(s, NULL);	/* the text ends at a JSON delimiter */
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return strtod(buf, NULL);
 }

@@ -29,6 +29,10 @@ enum jl_status jl_read_line(jl_reader *r, const char **line, size_t *len);
 /* The next non-blank line parsed as a JSON object (*out owned by the caller). */
 enum jl_status jl_read(jl_reader *r, json_object **out);
 
+/* Check that a line is one strict JSON object, without building it (then
+ * read it with jl_members); JL_BAD with a reason otherwise. */
+enum jl_status jl_check(jl_reader *r, const char *line, size_t len);
+
 /* Parse one line as a JSON object; JL_BAD with a reason otherwise. */
 enum jl_status jl_parse(jl_reader *r, const char *line, size_t len, json_object **out);
 
@@ -41,11 +45,22 @@ const char *jl_reason(const jl_reader *r);	/* why the last line was JL_BAD */
  * -1 when s is not an object (or fn returned -1). */
 typedef int (*jl_member_fn)(void *ctx, const char *key, size_t keylen, size_t start, size_t end);
 int jl_members(const char *s, size_t len, jl_member_fn fn, void *ctx);
+/* The same for an object that jl_check has passed: faster, as nothing is
+ * checked again. */
+int jl_members_valid(const char *s, size_t len, jl_member_fn fn, void *ctx);
 
 /* The elements of the JSON array text s, in order: fn gets each one's bytes
  * [start, end). -1 when s is not an array (or fn returned -1). */
 typedef int (*jl_element_fn)(void *ctx, size_t start, size_t end);
 int jl_elements(const char *s, size_t len, jl_element_fn fn, void *ctx);
+
+/* Append the UTF-8 of the valid JSON string literal s (quotes included) to
+ * out. -1 for no memory, or a \u0000, which no C string can hold. */
+int jl_get_string(const char *s, size_t len, sb *out);
+
+/* The value of the valid JSON number text s, exactly as strtod reads it
+ * (correctly rounded), but without strtod's cost in the common cases. */
+double jl_number(const char *s, size_t len);
 
 /* Append s (valid UTF-8) as a JSON string, quotes included. */
 int jl_put_string(sb *out, const char *s, size_t len);

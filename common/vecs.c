@@ -1,5 +1,7 @@
 #include "vecs.h"
 #include "faiss_threads.h"
+#include "jl.h"
+#include "sb.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +24,7 @@
 struct vecs {
 	int changed;
 	int rebuild;
+	int asked;	/* the type was named by the user, now or before */
 	char type[128];
 };
 
@@ -33,8 +36,9 @@ void vecs_default_type(long n, char *out, size_t outlen)
 		snprintf(out, outlen, "Flat");
 		return;
 	}
-	/* about 4 sqrt(n) lists, as faiss's guidelines say */
-	while (nlist * nlist < 16 * n)
+	/* about sqrt(n) lists: training stays a few seconds without SIMD, and
+	 * a query that probes a few dozen lists still reads a small part */
+	while (nlist * nlist < n)
 		nlist *= 2;
 	snprintf(out, outlen, "IVF%ld,Flat", nlist);
 }
@@ -47,9 +51,11 @@ vecs *vecs_open(idx *x, const char *type, int rebuild, char *err, size_t errlen)
 	(void)errlen;
 	if (v == NULL)
 		return NULL;
+	/* a type nobody asked for follows the index's size (chosen at save) */
+	v->asked = type != NULL || idx_type_asked(x);
 	if (type)
 		snprintf(v->type, sizeof v->type, "%s", type);
-	else
+	else if (v->asked)
 		snprintf(v->type, sizeof v->type, "%s", idx_type(x));
 	v->rebuild = rebuild || (type && strcmp(type, idx_type(x)) != 0);
 	/* two cores: faiss's own threads would only fight each other and us */
@@ -163,16 +169,24 @@ int vecs_save(vecs *v, idx *x, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read the index's state");
 		return -1;
 	}
+	if (!v->asked)
+		vecs_default_type(st.chunks, v->type, sizeof v->type);
 	idx_faiss_path(x, path, sizeof path);
-	if (!v->changed && !v->rebuild && st.faiss_generation == g && strcmp(v->type, st.index_type) == 0
+	/* every committed change moved the generation on */
+	if (!v->rebuild && st.faiss_generation == g && strcmp(v->type, st.index_type) == 0
 	    && access(path, R_OK) == 0)
 		return 0;
 	if (st.dim <= 0)
 		return 0;	/* nothing indexed yet */
-	if (v->type[0] == '\0')
-		vecs_default_type(st.chunks, v->type, sizeof v->type);
 	f.dim = st.dim;
 	f.cap = VECS_SLICE;
+	{
+		/* k-means wants at least 39 points a list (faiss warns below that) */
+		long nlist;
+
+		if (sscanf(v->type, "IVF%ld", &nlist) == 1 && nlist > 0 && nlist <= 1 << 20 && 64 * nlist > f.cap)
+			f.cap = 64 * nlist;
+	}
 	f.x = malloc((size_t)f.cap * (size_t)f.dim * sizeof *f.x);
 	f.ids = malloc((size_t)f.cap * sizeof *f.ids);
 	if (f.x == NULL || f.ids == NULL) {
@@ -234,7 +248,7 @@ int vecs_save(vecs *v, idx *x, char *err, size_t errlen)
 	}
 	if (idx_begin(x, err, errlen) < 0)
 		goto out;
-	if (idx_set_type(x, v->type, err, errlen) < 0 || idx_faiss_done(x, g, err, errlen) < 0) {
+	if (idx_set_type(x, v->type, v->asked, err, errlen) < 0 || idx_faiss_done(x, g, err, errlen) < 0) {
 		idx_rollback(x);
 		goto out;
 	}
@@ -266,93 +280,10 @@ static int b64val(int c)
 	return -1;
 }
 
-int vecs_parse(json_object *e, float **vec, int *dim, char *err, size_t errlen)
+static int check_finite(float *v, size_t n, float **vec, int *dim, char *err, size_t errlen)
 {
-	float *v;
-	size_t n, i;
+	size_t i;
 
-	*vec = NULL;
-	if (json_object_is_type(e, json_type_string)) {
-		const char *s = json_object_get_string(e);
-		size_t len = (size_t)json_object_get_string_len(e), bytes, k = 0;
-		unsigned char *b;
-		uint32_t acc = 0;
-		int bits = 0;
-
-		while (len > 0 && s[len - 1] == '=')
-			len--;
-		bytes = len * 6 / 8;
-		if (bytes == 0 || bytes % 4 != 0) {
-			snprintf(err, errlen, "\"embedding\" is not base64 of float32 values");
-			return -1;
-		}
-		b = malloc(bytes);
-		if (b == NULL) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		for (i = 0; i < len; i++) {
-			int d = b64val((unsigned char)s[i]);
-
-			if (d < 0) {
-				free(b);
-				snprintf(err, errlen, "\"embedding\" is not base64 of float32 values");
-				return -1;
-			}
-			acc = acc << 6 | (uint32_t)d;
-			bits += 6;
-			if (bits >= 8) {
-				bits -= 8;
-				if (k < bytes)
-					b[k++] = (unsigned char)(acc >> bits);
-			}
-		}
-		n = bytes / 4;
-		v = malloc(n * sizeof *v);
-		if (v == NULL) {
-			free(b);
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		for (i = 0; i < n; i++) {
-			uint32_t u = (uint32_t)b[4 * i] | (uint32_t)b[4 * i + 1] << 8 | (uint32_t)b[4 * i + 2] << 16
-				     | (uint32_t)b[4 * i + 3] << 24;
-
-			memcpy(&v[i], &u, sizeof u);
-		}
-		free(b);
-	} else if (json_object_is_type(e, json_type_array)) {
-		n = json_object_array_length(e);
-		if (n == 0) {
-			snprintf(err, errlen, "\"embedding\" is empty");
-			return -1;
-		}
-		v = malloc(n * sizeof *v);
-		if (v == NULL) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		for (i = 0; i < n; i++) {
-			json_object *x = json_object_array_get_idx(e, i);
-			double d;
-
-			if (!json_object_is_type(x, json_type_double) && !json_object_is_type(x, json_type_int)) {
-				free(v);
-				snprintf(err, errlen, "\"embedding\" value %zu is not a number", i);
-				return -1;
-			}
-			d = json_object_get_double(x);
-			if (fabs(d) > FLT_MAX || !isfinite(d)) {
-				free(v);
-				snprintf(err, errlen, "\"embedding\" value %zu is not finite", i);
-				return -1;
-			}
-			v[i] = (float)d;
-		}
-	} else {
-		snprintf(err, errlen, "\"embedding\" is neither an array of numbers nor base64");
-		return -1;
-	}
 	for (i = 0; i < n; i++) {
 		if (!isfinite(v[i])) {
 			free(v);
@@ -368,4 +299,147 @@ int vecs_parse(json_object *e, float **vec, int *dim, char *err, size_t errlen)
 	*vec = v;
 	*dim = (int)n;
 	return 0;
+}
+
+static int parse_base64(const char *s, size_t len, float **vec, int *dim, char *err, size_t errlen)
+{
+	size_t bytes, k = 0, i, n;
+	unsigned char *b;
+	uint32_t acc = 0;
+	int bits = 0;
+	float *v;
+
+	while (len > 0 && s[len - 1] == '=')
+		len--;
+	bytes = len * 6 / 8;
+	if (bytes == 0 || bytes % 4 != 0) {
+		snprintf(err, errlen, "\"embedding\" is not base64 of float32 values");
+		return -1;
+	}
+	b = malloc(bytes);
+	if (b == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < len; i++) {
+		int d = b64val((unsigned char)s[i]);
+
+		if (d < 0) {
+			free(b);
+			snprintf(err, errlen, "\"embedding\" is not base64 of float32 values");
+			return -1;
+		}
+		acc = acc << 6 | (uint32_t)d;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (k < bytes)
+				b[k++] = (unsigned char)(acc >> bits);
+		}
+	}
+	n = bytes / 4;
+	v = malloc(n * sizeof *v);
+	if (v == NULL) {
+		free(b);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		uint32_t u = (uint32_t)b[4 * i] | (uint32_t)b[4 * i + 1] << 8 | (uint32_t)b[4 * i + 2] << 16
+			     | (uint32_t)b[4 * i + 3] << 24;
+
+		memcpy(&v[i], &u, sizeof u);
+	}
+	free(b);
+	return check_finite(v, n, vec, dim, err, errlen);
+}
+
+static int push_number(float **v, size_t *n, size_t *cap, double d, char *err, size_t errlen)
+{
+	/* finite as a float32: what rounds to FLT_MAX is kept */
+	if (!isfinite((float)d)) {
+		snprintf(err, errlen, "\"embedding\" value %zu is not finite", *n);
+		return -1;
+	}
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 512;
+		float *nv = c <= 2 * 65536 ? realloc(*v, c * sizeof *nv) : NULL;
+
+		if (nv == NULL) {
+			snprintf(err, errlen, c > 2 * 65536 ? "\"embedding\" has more than 65536 values" : "out of memory");
+			return -1;
+		}
+		*v = nv;
+		*cap = c;
+	}
+	(*v)[(*n)++] = (float)d;
+	return 0;
+}
+
+/* The numbers of a valid JSON array's text, read in one pass: this is most
+ * of what rag-index reads. */
+static int parse_array(const char *s, size_t len, float **vec, int *dim, char *err, size_t errlen)
+{
+	float *v = NULL;
+	size_t n = 0, cap = 0, i = 1, j;
+
+	for (;;) {
+		while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+			i++;
+		if (i >= len)
+			goto bad;
+		if (s[i] == ']' && n == 0)
+			break;
+		if (s[i] != '-' && (s[i] < '0' || s[i] > '9')) {
+			free(v);
+			snprintf(err, errlen, "\"embedding\" value %zu is not a number", n);
+			return -1;
+		}
+		for (j = i + 1; j < len && ((s[j] >= '0' && s[j] <= '9') || s[j] == '.' || s[j] == 'e' || s[j] == 'E'
+					    || s[j] == '-' || s[j] == '+'); j++)
+			;
+		if (push_number(&v, &n, &cap, jl_number(s + i, j - i), err, errlen) < 0) {
+			free(v);
+			return -1;
+		}
+		for (i = j; i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'); i++)
+			;
+		if (i < len && s[i] == ']')
+			break;
+		if (i >= len || s[i] != ',')
+			goto bad;
+		i++;
+	}
+	if (n == 0) {
+		free(v);
+		snprintf(err, errlen, "\"embedding\" is empty");
+		return -1;
+	}
+	return check_finite(v, n, vec, dim, err, errlen);
+bad:
+	free(v);
+	snprintf(err, errlen, "\"embedding\" is not an array of numbers");
+	return -1;
+}
+
+int vecs_parse_text(const char *s, size_t len, float **vec, int *dim, char *err, size_t errlen)
+{
+	*vec = NULL;
+	if (len > 0 && s[0] == '"') {
+		sb b = { 0 };
+		int rc;
+
+		if (jl_get_string(s, len, &b) < 0) {
+			sb_free(&b);
+			snprintf(err, errlen, "\"embedding\" is not base64 of float32 values");
+			return -1;
+		}
+		rc = parse_base64(sb_str(&b), b.len, vec, dim, err, errlen);
+		sb_free(&b);
+		return rc;
+	}
+	if (len > 0 && s[0] == '[')
+		return parse_array(s, len, vec, dim, err, errlen);
+	snprintf(err, errlen, "\"embedding\" is neither an array of numbers nor base64");
+	return -1;
 }

@@ -10,8 +10,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <json-c/json.h>
-
 #include "idx.h"
 
 typedef struct vecs vecs;
@@ -33,8 +31,9 @@ int vecs_save(vecs *v, idx *x, char *err, size_t errlen);
 /* The faiss type chosen for n vectors of dimension dim when none was asked. */
 void vecs_default_type(long n, char *out, size_t outlen);
 
-/* An "embedding" value: an array of numbers, or a string of base64 float32
- * (little-endian). All finite. *vec is allocated (dim floats). */
-int vecs_parse(json_object *embedding, float **vec, int *dim, char *err, size_t errlen);
+/* An "embedding" value as JSON text (valid): an array of numbers, or a
+ * string of base64 float32 (little-endian). All finite. *vec is allocated
+ * (dim floats). */
+int vecs_parse_text(const char *s, size_t len, float **vec, int *dim, char *err, size_t errlen);
 
 #endif

@@ -34,7 +34,7 @@ int main(int argc, char **argv)
 	if (argc != 3 || sqlite3_open_v2(argv[1], &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
 		return 2;
 	sqlite3_busy_timeout(db, 10000);
-	if (fts_register(db) != SQLITE_OK || sqlite3_exec(db, argv[2], row, NULL, &err) != SQLITE_OK) {
+	if (fts_register(db, NULL) != SQLITE_OK || sqlite3_exec(db, argv[2], row, NULL, &err) != SQLITE_OK) {
 		fprintf(stderr, "ftsq: %s\n", err ? err : sqlite3_errmsg(db));
 		return 1;
 	}
@@ -869,4 +869,41 @@ plain|1"
 	run --separate-stderr sh -c 'printf "not json\n" | rag-index -d kb --rebuild'
 	assert_success
 	assert_stderr_empty
+}
+
+@test "a full disk fails the batch with a clear error; the index keeps its previous state and a re-run completes it" {
+	rag-index -d kb <"$SYN1"
+	before=$(content kb)
+	st=$(stats kb)
+	# writes past 64 KiB into any file fail as on a full disk
+	run --separate-stderr bash -c "trap '' XFSZ; ulimit -f 64; exec rag-index -d kb" <"$EMB"
+	assert_failure 1
+	[[ "$stderr" =~ ^rag-index:\ kb/index.sqlite:\ .*(disk\ I/O\ error|disk\ is\ full) ]]
+	[ "$(content kb)" = "$before" ]
+	[ "$(stats kb)" = "$st" ]
+	consistent kb
+	# no temporary file is left behind
+	run ls kb
+	refute_output --partial tmp
+	rag-index -d kb <"$EMB"
+	[ "$(stat_of kb documents)" -eq $(( $(jq -r .source "$SYN1" "$EMB" | sort -u | wc -l) )) ]
+	consistent kb
+}
+
+@test "a type nobody asked for follows the size (Flat, then IVF above 50000 chunks, Flat again below); an asked type stays" {
+	awk 'BEGIN { for (i = 1; i <= 50001; i++)
+		printf "{\"id\":\"d%d#1\",\"source\":\"d%d\",\"doc\":\"h\",\"text\":\"t%d\",\"embedding\":[%d,1,%d.5,-1],\"embedder\":\"test-4\"}\n",
+			i, i, i, i % 7, i % 11 }' >big.jsonl
+	head -n 49999 big.jsonl | rag-index -d kb
+	[ "$(stat_of kb index_type)" = Flat ]
+	tail -n 2 big.jsonl | rag-index -d kb
+	[ "$(stat_of kb index_type)" = "IVF256,Flat" ]
+	[ "$(stat_of kb faiss_current)" = true ]
+	rag-index -d kb --delete d1 d2
+	[ "$(stat_of kb index_type)" = Flat ]
+	# asked for, it is kept whatever the size
+	rag-index -d kb --type "IVF16,Flat"
+	head -n 2 big.jsonl | rag-index -d kb
+	[ "$(stat_of kb chunks)" -eq 50001 ]
+	[ "$(stat_of kb index_type)" = "IVF16,Flat" ]
 }

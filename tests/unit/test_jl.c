@@ -433,6 +433,60 @@ TEST(output_failed_exit_status)
 	CHECK_INT(jl_output_failed(), 1);	/* reported on stderr */
 }
 
+TEST(get_string_decodes_escapes)
+{
+	sb b = { 0 };
+	const char *lit = "\"a\\\"b\\\\c\\/d\\n\\t\\u00e9\\u4e2d\\ud83d\\ude00\"";
+
+	CHECK_INT(jl_get_string(lit, strlen(lit), &b), 0);
+	CHECK_STR(sb_str(&b), "a\"b\\c/d\n\t\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80");
+	sb_truncate(&b, 0);
+	/* a lone surrogate becomes U+FFFD; \u0000 is refused */
+	CHECK_INT(jl_get_string("\"x\\ud800y\"", 10, &b), 0);
+	CHECK_STR(sb_str(&b), "x\xef\xbf\xbdy");
+	sb_truncate(&b, 0);
+	CHECK_INT(jl_get_string("\"x\\u0000\"", 9, &b), -1);
+	CHECK_INT(jl_get_string("abc", 3, &b), -1);
+	sb_free(&b);
+}
+
+TEST(number_reads_as_strtod)
+{
+	static const char *const nums[] = { "0", "-0", "1", "-1", "0.1", "0.0123", "-1.23456789e-05", "3.4028235e38",
+		"1e-45", "123456789012345678901234567890", "0.30000000000000004", "2.2250738585072014e-308",
+		"9007199254740993", "1.5e22", "1.5e23", "12345678.9e-30", "0.000000000000000000000000001",
+		"4.9406564584124654e-324", "1E5", "1e+5", "100000000000000000000000" };
+	size_t i;
+	unsigned x = 12345;
+
+	for (i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+		double a = jl_number(nums[i], strlen(nums[i])), b = strtod(nums[i], NULL);
+
+		if (!CHECK(memcmp(&a, &b, sizeof a) == 0))
+			fprintf(stderr, "# %s: %.17g vs %.17g\n", nums[i], a, b);
+	}
+	/* many float32 values as jl_put_float prints them */
+	for (i = 0; i < 100000; i++) {
+		sb b = { 0 };
+		float f;
+		double a;
+
+		x = x * 1103515245u + 12345u;
+		f = (float)((double)(x >> 8) / 16777216.0 - 0.5) * (i % 2 ? 1e-3f : 1.0f);
+		if (jl_put_float(&b, f) < 0)
+			break;
+		a = jl_number(sb_str(&b), b.len);
+		if (!CHECK(a == strtod(sb_str(&b), NULL) && (float)a == f)) {
+			sb_free(&b);
+			break;
+		}
+		sb_free(&b);
+	}
+	/* the text may end without a NUL: only len bytes are read */
+	CHECK(jl_number("2.5]", 3) == 2.5);
+	CHECK(jl_number("12345678901234567890,", 20) == 12345678901234567890.0);
+}
+
 int main(void)
 {
 	/* make diagnostics printed on stderr TAP comments */
@@ -451,5 +505,7 @@ int main(void)
 	RUN(write_read_round_trip);
 	RUN(write_failure);
 	RUN(output_failed_exit_status);
+	RUN(get_string_decodes_escapes);
+	RUN(number_reads_as_strtod);
 	return unit_done();
 }
