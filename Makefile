@@ -45,7 +45,7 @@ DEB_PKGS = build-essential pkg-config \
 # Debian packages only the benchmarks need.
 BENCH_PKGS = python3-faiss python3-numpy sqlite3
 
-PROGS     = rag-split rag-embed rag-index
+PROGS     = rag-split rag-embed rag-index rag-query
 PROGS    += rag-answer
 
 COMMON_SRC = $(wildcard common/*.c)
@@ -87,6 +87,9 @@ $(BIN)/rag-embed: $(BUILD)/cmd/rag-embed.o $(LIB) | $(BIN)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(BASE_LIBS)
 
 $(BIN)/rag-index: $(BUILD)/cmd/rag-index.o $(LIB) | $(BIN)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(BASE_LIBS) $(FAISS_LIBS)
+
+$(BIN)/rag-query: $(BUILD)/cmd/rag-query.o $(LIB) | $(BIN)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(BASE_LIBS) $(FAISS_LIBS)
 
 $(BIN)/rag-answer: $(BUILD)/cmd/rag-answer.o $(LIB) | $(BIN)

@@ -890,6 +890,8 @@ idx_reader *idx_reader_new(idx *x, char *err, size_t errlen)
 		return NULL;
 	}
 	r->x = x;
+	/* a reader jumps about the file: mapped pages cost no copy per read */
+	sqlite3_exec(x->db, "PRAGMA mmap_size=4294967296", NULL, NULL, NULL);
 	if (sqlite3_prepare_v3(x->db, "SELECT id, source, seq, page, page_end, title, fields, dl, vec"
 			       " FROM chunks WHERE rid = ?1", -1, SQLITE_PREPARE_PERSISTENT, &r->row, NULL) != SQLITE_OK
 	    || sqlite3_prepare_v3(x->db, "SELECT id, source, seq, page, page_end, title, fields, dl, vec, text, body"

@@ -1,0 +1,822 @@
+/* rag-query: questions to the best-matching chunks of an index. */
+#include "emb.h"
+#include "http.h"
+#include "jl.h"
+#include "msg.h"
+#include "opt.h"
+#include "qry.h"
+#include "sb.h"
+#include "u8.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char help[] =
+	"usage: rag-query -d DIR [-d DIR]... [-hqv] [-k N] [--mode MODE | --hybrid] [--mmr[=LAMBDA]] [FILE...]\n"
+	"Print the chunks of the index that best match each question read from FILE or standard input.\n"
+	"\n"
+	"  -d, --dir DIR          an index directory (repeat to query several as one)\n"
+	"  -k N                   hits per question (default 5)\n"
+	"      --mode MODE        vector (default), bm25 or hybrid\n"
+	"      --hybrid           the same as --mode hybrid\n"
+	"      --weights V,L      hybrid: weights of the vector and the lexical list\n"
+	"                         (default 0.25,1 for the built-in embedder, 1,1 for a server's)\n"
+	"      --rrf-k K          hybrid: the rank constant of reciprocal rank fusion (default 60)\n"
+	"      --min-score X      leave out hits that score below X\n"
+	"      --mmr [LAMBDA]     maximal marginal relevance: relevance against novelty (default 0.5);\n"
+	"                         overlapping neighbours are merged into one hit\n"
+	"      --fetch-k N        with --mmr: candidates to choose from (default the larger of 20 and 4k)\n"
+	"      --source GLOB      only chunks of a source matching GLOB (repeat: any of them)\n"
+	"      --where FIELD=VALUE only chunks whose FIELD is VALUE (repeat: all of them)\n"
+	"      --format FMT       jsonl (default) or text\n"
+	"      --nprobe N         lists an IVF index searches (default nlist/16, at least 16)\n"
+	"  -e, --embedder NAME    refuse an index not built with the embedder NAME\n"
+	"  -u, --url URL          the embeddings server, for an index built with one\n"
+	"                         (default $RAG_EMBED_URL, $OPENAI_BASE_URL)\n"
+	"  -m, --model NAME       refuse an index not built with the server model NAME\n"
+	"      --api-key-file F   read the API key from F (default $RAG_API_KEY, $OPENAI_API_KEY)\n"
+	"      --retries N        retries of a failed request (default 2)\n"
+	"      --timeout S        seconds for one request (default 30)\n"
+	"      --connect-timeout S  seconds to connect (default 10)\n"
+	"      --cacert FILE      CA certificates to verify the server with\n"
+	"  -q, --quiet            no warnings\n"
+	"  -v, --verbose          say which faiss file is used, and how each question went\n"
+	"  -h, --help             this text\n"
+	"      --version          print the version\n";
+
+enum {
+	OPT_MODE = OPT_FIRST_PRIVATE, OPT_HYBRID, OPT_WEIGHTS, OPT_RRF_K, OPT_MIN_SCORE, OPT_MMR, OPT_FETCH_K,
+	OPT_SOURCE, OPT_WHERE, OPT_FORMAT, OPT_NPROBE, OPT_API_KEY_FILE, OPT_API_KEY, OPT_RETRIES, OPT_TIMEOUT,
+	OPT_CONNECT_TIMEOUT, OPT_CACERT
+};
+
+/* Exit statuses beyond the shared ones. */
+#define EXIT_EMBEDDER 3		/* the embeddings server failed */
+#define EXIT_INDEX 4		/* an index directory cannot be used */
+
+struct run {
+	qry *q;
+	qry_opts o;
+	int text;		/* --format text */
+	/* the embedder */
+	int builtin;		/* its dimension, or 0 for a server */
+	const char *model;
+	http_client *http;
+	int down;		/* the server failed for good */
+	float *vec;
+	sb out;
+	int status;
+};
+
+/* ---- output ---- */
+
+static int put_score(sb *o, double s)
+{
+	char buf[40];
+
+	snprintf(buf, sizeof buf, "%.6g", isfinite(s) ? s : 0);
+	return sb_puts(o, buf);
+}
+
+static int put_num(sb *o, const char *key, long v)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof buf, ",\"%s\":%ld", key, v);
+	return sb_puts(o, buf);
+}
+
+/* The chunk's own fields, but any named as one of the hit's. */
+struct copy {
+	const char *s;
+	sb *o;
+	int failed;
+};
+
+static int copy_field(void *ctx, const char *key, size_t keylen, size_t start, size_t end)
+{
+	static const char *const ours[] = { "rank", "score", "id", "source", "seq", "page", "page_end", "title", "text",
+					    "merged" };
+	struct copy *c = ctx;
+	size_t i;
+
+	for (i = 0; i < sizeof ours / sizeof ours[0]; i++)
+		if (strlen(ours[i]) == keylen && memcmp(ours[i], key, keylen) == 0)
+			return 0;
+	if (sb_putc(c->o, ',') < 0 || sb_append(c->o, c->s + start, end - start) < 0)
+		c->failed = 1;
+	return c->failed ? -1 : 0;
+}
+
+static int put_hit(sb *o, const qry_hit *h, long rank)
+{
+	size_t i;
+
+	char buf[40];
+
+	snprintf(buf, sizeof buf, "\"rank\":%ld,\"score\":", rank);
+	if (sb_puts(o, buf) < 0 || put_score(o, h->score) < 0
+	    || sb_puts(o, ",\"id\":") < 0 || jl_put_string(o, h->id, strlen(h->id)) < 0
+	    || sb_puts(o, ",\"source\":") < 0 || jl_put_string(o, h->source, strlen(h->source)) < 0
+	    || put_num(o, "seq", h->seq) < 0)
+		return -1;
+	if (h->page > 0 && (put_num(o, "page", h->page) < 0 || put_num(o, "page_end", h->page_end) < 0))
+		return -1;
+	if (h->title && (sb_puts(o, ",\"title\":") < 0 || jl_put_string(o, h->title, strlen(h->title)) < 0))
+		return -1;
+	if (sb_puts(o, ",\"text\":") < 0 || jl_put_string(o, h->text, strlen(h->text)) < 0)
+		return -1;
+	if (h->fields_json) {
+		struct copy c = { h->fields_json, o, 0 };
+
+		if (jl_members(h->fields_json, strlen(h->fields_json), copy_field, &c) < 0 && c.failed)
+			return -1;
+	}
+	if (h->nmerged > 0) {
+		if (sb_puts(o, ",\"merged\":[") < 0)
+			return -1;
+		for (i = 0; i < h->nmerged; i++)
+			if ((i && sb_putc(o, ',') < 0) || jl_put_string(o, h->merged[i], strlen(h->merged[i])) < 0)
+				return -1;
+		if (sb_putc(o, ']') < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The question's members but an old "hits". */
+static int keep_member(void *ctx, const char *key, size_t keylen, size_t start, size_t end)
+{
+	struct copy *c = ctx;
+
+	if (keylen == 4 && memcmp(key, "hits", 4) == 0)
+		return 0;
+	if ((c->o->len > 1 && sb_putc(c->o, ',') < 0) || sb_append(c->o, c->s + start, end - start) < 0)
+		c->failed = 1;
+	return c->failed ? -1 : 0;
+}
+
+/* {"question":...,"hits":[...]}, or the question's record with "hits". */
+static int format_jsonl(sb *o, const char *line, size_t len, int is_json, const char *question, size_t qlen,
+			const qry_hits *h)
+{
+	size_t i;
+
+	if (sb_putc(o, '{') < 0)
+		return -1;
+	if (is_json) {
+		struct copy c = { line, o, 0 };
+
+		if (jl_members(line, len, keep_member, &c) < 0 || c.failed)
+			return -1;
+	} else if (sb_puts(o, "\"question\":") < 0 || jl_put_string(o, question, qlen) < 0) {
+		return -1;
+	}
+	if (sb_puts(o, o->len > 1 ? ",\"hits\":[" : "\"hits\":[") < 0)
+		return -1;
+	for (i = 0; i < h->n; i++)
+		if ((i && sb_putc(o, ',') < 0) || sb_putc(o, '{') < 0 || put_hit(o, &h->v[i], (long)i + 1) < 0
+		    || sb_putc(o, '}') < 0)
+			return -1;
+	return sb_puts(o, "]}\n");
+}
+
+/* Text on one line, white space squeezed, at most max code points. */
+static int put_trimmed(sb *o, const char *s, size_t len, size_t max)
+{
+	size_t i = 0, n = 0;
+	int space = 0;
+
+	while (i < len && n < max) {
+		int32_t c;
+		size_t k = u8_decode(s + i, len - i, &c, NULL);
+
+		if (u8_is_space(c)) {
+			space = n > 0;
+		} else {
+			if (space && sb_putc(o, ' ') < 0)
+				return -1;
+			space = 0;
+			if (sb_append(o, s + i, k) < 0)
+				return -1;
+			n++;
+		}
+		i += k;
+	}
+	while (i < len && u8_is_space((unsigned char)s[i]))
+		i++;
+	return i < len ? sb_puts(o, "...") : 0;
+}
+
+static int format_text(sb *o, const char *question, size_t qlen, const qry_hits *h)
+{
+	size_t i;
+	char buf[64];
+
+	if (put_trimmed(o, question, qlen, 1000) < 0 || sb_putc(o, '\n') < 0)
+		return -1;
+	if (h->n == 0 && sb_puts(o, "   (no hits)\n") < 0)
+		return -1;
+	for (i = 0; i < h->n; i++) {
+		const qry_hit *t = &h->v[i];
+
+		snprintf(buf, sizeof buf, "%3zu. %.4f  ", i + 1, t->score);
+		if (sb_puts(o, buf) < 0 || sb_puts(o, t->source) < 0)
+			return -1;
+		if (t->page > 0) {
+			if (t->page_end > t->page)
+				snprintf(buf, sizeof buf, ":%d-%d", t->page, t->page_end);
+			else
+				snprintf(buf, sizeof buf, ":%d", t->page);
+			if (sb_puts(o, buf) < 0)
+				return -1;
+		}
+		if (t->title && (sb_puts(o, "  ") < 0 || put_trimmed(o, t->title, strlen(t->title), 80) < 0))
+			return -1;
+		if (sb_puts(o, "\n     ") < 0 || put_trimmed(o, t->text, strlen(t->text), 200) < 0
+		    || sb_putc(o, '\n') < 0)
+			return -1;
+	}
+	return sb_putc(o, '\n');
+}
+
+/* ---- embedding a question ---- */
+
+/* The question's vector from the server: 0, or -1 with err. */
+static int embed_server(struct run *run, const char *text, size_t len, char *err, size_t errlen)
+{
+	sb body = SB_INIT;
+	http_result res;
+	float *v = NULL;
+	int dim = qry_dim(run->q), r;
+	char why[400];
+
+	if (emb_request(&body, run->model, &text, &len, 1) < 0
+	    || http_submit(run->http, "/embeddings", body.buf, body.len, http_estimate_tokens(text, len), NULL) < 0) {
+		sb_free(&body);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	sb_free(&body);
+	r = http_next(run->http, &res, err, errlen);
+	if (r <= 0) {
+		if (r == 0)
+			snprintf(err, errlen, "no answer");
+		run->down = 1;
+		return -1;
+	}
+	if (!res.ok) {
+		snprintf(err, errlen, "%s", res.error);
+		http_result_free(&res);
+		run->down = 1;
+		return -1;
+	}
+	if (emb_response(res.body, res.len, 1, &dim, &v, why, sizeof why) < 0) {
+		snprintf(err, errlen, "%s: bad answer: %s", res.url ? res.url : "server", why);
+		http_result_free(&res);
+		run->down = 1;
+		return -1;
+	}
+	http_result_free(&res);
+	memcpy(run->vec, v, (size_t)dim * sizeof *v);
+	free(v);
+	return 0;
+}
+
+/* ---- one question ---- */
+
+static void print_notes(qry *q)
+{
+	const char *w, *info, *p;
+
+	qry_notes(q, &w, &info);
+	for (p = w; p && *p; p += strcspn(p, "\n") + 1)
+		msg_warn("%.*s", (int)strcspn(p, "\n"), p);
+	for (p = info; p && *p; p += strcspn(p, "\n") + 1)
+		msg_info("%.*s", (int)strcspn(p, "\n"), p);
+	qry_notes_clear(q);
+}
+
+/* Answer one input line. Returns 0, or -1 when the output failed. */
+static int answer(struct run *run, jl_reader *jr, const char *line, size_t len)
+{
+	json_object *obj = NULL, *v;
+	const char *question = line, *where = jl_name(jr);
+	size_t qlen = len, i = 0;
+	long lineno = jl_lineno(jr);
+	int have_vec = 0, is_json = 0, rc = 0;
+	qry_hits hits = { NULL, 0 };
+	char err[1200];
+
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (i < len && line[i] == '{') {
+		is_json = 1;
+		if (jl_parse(jr, line, len, &obj) != JL_OK) {
+			msg_error("%s: line %ld: %s", where, lineno, jl_reason(jr));
+			goto failed;
+		}
+		if (!json_object_object_get_ex(obj, "question", &v) || !json_object_is_type(v, json_type_string)) {
+			msg_error("%s: line %ld: no \"question\" string", where, lineno);
+			goto failed;
+		}
+		question = json_object_get_string(v);
+		qlen = (size_t)json_object_get_string_len(v);
+	}
+	if (strspn(question, " \t\r\n") >= qlen) {
+		msg_error("%s: line %ld: empty question", where, lineno);
+		goto failed;
+	}
+	/* a server is asked before the snapshot is taken: the database is not
+	 * held while the network is */
+	if (!have_vec && run->o.mode != QRY_BM25 && qry_dim(run->q) > 0 && !run->builtin) {
+		if (run->down) {
+			msg_error("%s: line %ld: not answered: the embeddings server failed (see above)", where, lineno);
+			run->status = EXIT_EMBEDDER;
+			goto out;
+		}
+		if (embed_server(run, question, qlen, err, sizeof err) < 0) {
+			msg_error("%s: line %ld: cannot embed the question: %s", where, lineno, err);
+			run->status = EXIT_EMBEDDER;
+			goto out;
+		}
+		have_vec = 1;
+	}
+	if (qry_begin(run->q, err, sizeof err) < 0) {
+		msg_error("%s: line %ld: %s", where, lineno, err);
+		goto failed;
+	}
+	print_notes(run->q);
+	if (!have_vec && run->o.mode != QRY_BM25 && run->builtin && qry_dim(run->q) > 0) {
+		if (qry_embed_builtin(run->q, question, qlen, qry_dim(run->q), run->vec) < 0) {
+			qry_end(run->q);
+			msg_error("out of memory");
+			goto failed;
+		}
+		have_vec = 1;
+	}
+	if (qry_search(run->q, &run->o, question, qlen, have_vec ? run->vec : NULL, &hits, err, sizeof err) < 0) {
+		qry_end(run->q);
+		msg_error("%s: line %ld: %s", where, lineno, err);
+		goto failed;
+	}
+	qry_end(run->q);
+	if (msg_verbosity >= 2)
+		msg_info("%s: line %ld: %zu hits", where, lineno, hits.n);
+	sb_truncate(&run->out, 0);
+	if ((run->text ? format_text(&run->out, question, qlen, &hits)
+		       : format_jsonl(&run->out, line, len, is_json, question, qlen, &hits)) < 0) {
+		msg_error("out of memory");
+		goto failed;
+	}
+	if (fwrite(run->out.buf, 1, run->out.len, stdout) != run->out.len || fflush(stdout) != 0)
+		rc = -1;
+	goto out;
+failed:
+	if (run->status == EXIT_OK)
+		run->status = EXIT_SOME_FAILED;
+out:
+	qry_hits_free(&hits);
+	json_object_put(obj);
+	return rc;
+}
+
+/* ---- options ---- */
+
+static int parse_number(const char *name, const char *arg, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (end == arg || *end != '\0' || errno == ERANGE || !isfinite(v)) {
+		msg_error("%s: '%s' is not a number", name, arg);
+		return -1;
+	}
+	if (v < min || v > max) {
+		msg_error("%s: %s is out of range (%g to %g)", name, arg, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_weights(const char *arg, double *wv, double *wl)
+{
+	char buf[128], *comma;
+
+	snprintf(buf, sizeof buf, "%s", arg);
+	comma = strchr(buf, ',');
+	if (comma == NULL) {
+		msg_error("--weights: '%s' is not V,L (the weights of the vector and the lexical list)", arg);
+		return -1;
+	}
+	*comma = '\0';
+	if (parse_number("--weights", buf, 0, 1e6, wv) < 0 || parse_number("--weights", comma + 1, 0, 1e6, wl) < 0)
+		return -1;
+	if (*wv == 0 && *wl == 0) {
+		msg_error("--weights: both are 0");
+		return -1;
+	}
+	return 0;
+}
+
+static char *read_key(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (f == NULL) {
+		msg_error("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	n = getline(&line, &cap, f);
+	fclose(f);
+	while (n > 0 && strchr("\r\n \t", line[n - 1]))
+		line[--n] = '\0';
+	if (n <= 0) {
+		msg_error("%s: no key in the file", path);
+		free(line);
+		return NULL;
+	}
+	return line;
+}
+
+/* The server's model, from an index's embedder name "api:MODEL:DIM". */
+static int server_model(const char *name, char *model, size_t len)
+{
+	const char *colon = strrchr(name, ':');
+
+	if (strncmp(name, "api:", 4) != 0 || colon == NULL || colon <= name + 4)
+		return -1;
+	snprintf(model, len, "%.*s", (int)(colon - name - 4), name + 4);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "hybrid", no_argument, NULL, OPT_HYBRID },
+		{ "weights", required_argument, NULL, OPT_WEIGHTS },
+		{ "rrf-k", required_argument, NULL, OPT_RRF_K },
+		{ "min-score", required_argument, NULL, OPT_MIN_SCORE },
+		{ "mmr", optional_argument, NULL, OPT_MMR },
+		{ "fetch-k", required_argument, NULL, OPT_FETCH_K },
+		{ "source", required_argument, NULL, OPT_SOURCE },
+		{ "where", required_argument, NULL, OPT_WHERE },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "nprobe", required_argument, NULL, OPT_NPROBE },
+		{ "embedder", required_argument, NULL, 'e' },
+		{ "url", required_argument, NULL, 'u' },
+		{ "model", required_argument, NULL, 'm' },
+		{ "api-key-file", required_argument, NULL, OPT_API_KEY_FILE },
+		{ "api-key", required_argument, NULL, OPT_API_KEY },
+		{ "retries", required_argument, NULL, OPT_RETRIES },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+		{ "cacert", required_argument, NULL, OPT_CACERT },
+		OPT_STD_LONG,
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *dirs[64], *sources[256], *urls[64], *want_embedder = NULL, *want_model = NULL, *key_file = NULL;
+	const char *env, *mode = NULL;
+	qry_where where[64];
+	size_t ndirs = 0, nsources = 0, nwhere = 0, nurls = 0;
+	int c, i, hybrid = 0, has_weights = 0, has_rrf = 0, has_fetch = 0, nfiles, output_failed = 0;
+	long lv, nprobe = 0;
+	double wv = 0, wl = 0;
+	char *url_env = NULL, *key = NULL, model[256], err[1200];
+	http_opts ho;
+	struct run run;
+
+	msg_init(argv);
+	memset(&run, 0, sizeof run);
+	qry_opts_init(&run.o);
+	http_opts_init(&ho);
+	/* a question waits for its answer: fail sooner than a batch job would */
+	ho.retries = 2;
+	ho.timeout = 30;
+	while ((c = getopt_long(argc, argv, "d:k:e:u:m:" OPT_STD_SHORT, longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			if (ndirs == sizeof dirs / sizeof dirs[0]) {
+				opt_usage_error(help, "too many -d");
+				return EXIT_USAGE;
+			}
+			dirs[ndirs++] = optarg;
+			break;
+		case 'k':
+			if (opt_long("-k", optarg, 1, 10000, &run.o.k) < 0)
+				return EXIT_USAGE;
+			break;
+		case OPT_MODE:
+			mode = optarg;
+			if (strcmp(optarg, "vector") == 0)
+				run.o.mode = QRY_VECTOR;
+			else if (strcmp(optarg, "bm25") == 0)
+				run.o.mode = QRY_BM25;
+			else if (strcmp(optarg, "hybrid") == 0)
+				run.o.mode = QRY_HYBRID;
+			else {
+				opt_usage_error(help, "--mode: '%s' is not vector, bm25 or hybrid", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_HYBRID:
+			hybrid = 1;
+			break;
+		case OPT_WEIGHTS:
+			if (parse_weights(optarg, &wv, &wl) < 0)
+				return EXIT_USAGE;
+			has_weights = 1;
+			break;
+		case OPT_RRF_K:
+			if (parse_number("--rrf-k", optarg, 0, 1e9, &run.o.rrf_k) < 0)
+				return EXIT_USAGE;
+			has_rrf = 1;
+			break;
+		case OPT_MIN_SCORE:
+			if (parse_number("--min-score", optarg, -1e300, 1e300, &run.o.min_score) < 0)
+				return EXIT_USAGE;
+			run.o.has_min_score = 1;
+			break;
+		case OPT_MMR:
+			run.o.mmr = 1;
+			/* --mmr=0.7, or --mmr 0.7 when the next word is a number
+			 * (a file named so can be given as ./0.7) */
+			if (optarg == NULL && optind < argc && argv[optind][0] != '-'
+			    && strspn(argv[optind], "0123456789.") == strlen(argv[optind]) && strchr(argv[optind], '.')) {
+				optarg = argv[optind++];
+			}
+			if (optarg && parse_number("--mmr", optarg, 0, 1, &run.o.mmr_lambda) < 0)
+				return EXIT_USAGE;
+			break;
+		case OPT_FETCH_K:
+			if (opt_long("--fetch-k", optarg, 1, 100000, &run.o.fetch_k) < 0)
+				return EXIT_USAGE;
+			has_fetch = 1;
+			break;
+		case OPT_SOURCE:
+			if (nsources == sizeof sources / sizeof sources[0]) {
+				opt_usage_error(help, "too many --source");
+				return EXIT_USAGE;
+			}
+			sources[nsources++] = optarg;
+			break;
+		case OPT_WHERE: {
+			char *eq = strchr(optarg, '=');
+
+			if (eq == NULL || eq == optarg) {
+				opt_usage_error(help, "--where: '%s' is not FIELD=VALUE", optarg);
+				return EXIT_USAGE;
+			}
+			if (nwhere == sizeof where / sizeof where[0]) {
+				opt_usage_error(help, "too many --where");
+				return EXIT_USAGE;
+			}
+			*eq = '\0';
+			where[nwhere].field = optarg;
+			where[nwhere++].value = eq + 1;
+			break;
+		}
+		case OPT_FORMAT:
+			if (strcmp(optarg, "text") == 0)
+				run.text = 1;
+			else if (strcmp(optarg, "jsonl") != 0) {
+				opt_usage_error(help, "--format: '%s' is not jsonl or text", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_NPROBE:
+			if (opt_long("--nprobe", optarg, 1, 1L << 30, &nprobe) < 0)
+				return EXIT_USAGE;
+			break;
+		case 'e':
+			want_embedder = optarg;
+			break;
+		case 'u':
+			if (nurls == sizeof urls / sizeof urls[0]) {
+				opt_usage_error(help, "too many --url");
+				return EXIT_USAGE;
+			}
+			urls[nurls++] = optarg;
+			break;
+		case 'm':
+			want_model = optarg;
+			break;
+		case OPT_API_KEY_FILE:
+			key_file = optarg;
+			break;
+		case OPT_API_KEY:
+			opt_usage_error(help, "--api-key: a key is never taken from the command line, where ps shows it;"
+					" set RAG_API_KEY or use --api-key-file");
+			return EXIT_USAGE;
+		case OPT_RETRIES:
+			if (opt_long("--retries", optarg, 0, 100, &lv) < 0)
+				return EXIT_USAGE;
+			ho.retries = (int)lv;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_number("--timeout", optarg, 0, 1e6, &ho.timeout) < 0)
+				return EXIT_USAGE;
+			break;
+		case OPT_CONNECT_TIMEOUT:
+			if (parse_number("--connect-timeout", optarg, 0, 1e6, &ho.connect_timeout) < 0)
+				return EXIT_USAGE;
+			break;
+		case OPT_CACERT:
+			ho.ca_file = optarg;
+			break;
+		default:
+			switch (opt_std(c, help)) {
+			case OPT_HANDLED:
+				break;
+			case OPT_EXIT_OK:
+				return EXIT_OK;
+			case OPT_EXIT_USAGE:
+				return EXIT_USAGE;
+			}
+		}
+	}
+	if (ndirs == 0) {
+		opt_usage_error(help, "no index directory (-d DIR)");
+		return EXIT_USAGE;
+	}
+	if (hybrid && mode && run.o.mode != QRY_HYBRID) {
+		opt_usage_error(help, "--hybrid and --mode %s do not go together", mode);
+		return EXIT_USAGE;
+	}
+	if (hybrid)
+		run.o.mode = QRY_HYBRID;
+	if ((has_weights || has_rrf) && run.o.mode != QRY_HYBRID) {
+		opt_usage_error(help, "%s goes with --hybrid", has_weights ? "--weights" : "--rrf-k");
+		return EXIT_USAGE;
+	}
+	if (has_fetch && !run.o.mmr) {
+		opt_usage_error(help, "--fetch-k goes with --mmr");
+		return EXIT_USAGE;
+	}
+	run.o.sources = sources;
+	run.o.nsources = nsources;
+	run.o.where = where;
+	run.o.nwhere = nwhere;
+	signal(SIGPIPE, SIG_IGN);
+
+	run.q = qry_open(dirs, ndirs, err, sizeof err);
+	if (run.q == NULL) {
+		msg_error("%s", err);
+		return EXIT_INDEX;
+	}
+	qry_set_nprobe(run.q, nprobe);
+	if (!has_weights)
+		qry_default_weights(qry_embedder(run.q), &wv, &wl);
+	run.o.w_vec = wv;
+	run.o.w_lex = wl;
+
+	/* the embedder is the index's; what the command line says must agree */
+	{
+		const char *name = qry_embedder(run.q);
+		int server = server_model(name, model, sizeof model) == 0;
+
+		run.builtin = emb_lex_parse_name(name);
+		if (*name && want_embedder && strcmp(want_embedder, name) != 0) {
+			msg_error("%s was built with %s, not %s (-e): questions must be embedded as its chunks were",
+				  dirs[0], name, want_embedder);
+			goto usage_fail;
+		}
+		if (*name && want_model && (!server || strcmp(model, want_model) != 0)) {
+			msg_error("%s was built with %s, not with the server model %s (-m)", dirs[0], name, want_model);
+			goto usage_fail;
+		}
+		if (*name && nurls > 0 && !server) {
+			msg_error("%s was built with %s, not with a server's model (-u): questions must be embedded as its"
+				  " chunks were", dirs[0], name);
+			goto usage_fail;
+		}
+		if (*name && !run.builtin && !server) {
+			msg_error("%s was built with %s, which this rag-query cannot embed questions with", dirs[0], name);
+			qry_close(run.q);
+			return EXIT_INDEX;
+		}
+		if (server && run.o.mode != QRY_BM25) {
+			if (nurls == 0) {
+				env = getenv("RAG_EMBED_URL");
+				if (env == NULL || *env == '\0')
+					env = getenv("OPENAI_BASE_URL");
+				if (env && *env) {
+					char *p, *save = NULL;
+
+					url_env = strdup(env);
+					if (url_env == NULL) {
+						msg_error("out of memory");
+						goto fail;
+					}
+					for (p = strtok_r(url_env, ", ", &save); p && nurls < sizeof urls / sizeof urls[0];
+					     p = strtok_r(NULL, ", ", &save))
+						urls[nurls++] = p;
+				}
+			}
+			if (nurls == 0) {
+				msg_error("%s was built with %s: give its server with -u URL or RAG_EMBED_URL", dirs[0], name);
+				goto usage_fail;
+			}
+			if (key_file) {
+				if ((key = read_key(key_file)) == NULL)
+					goto usage_fail;
+			} else if (((env = getenv("RAG_API_KEY")) && *env) || ((env = getenv("OPENAI_API_KEY")) && *env)) {
+				key = strdup(env);
+			}
+			ho.urls = urls;
+			ho.nurls = nurls;
+			ho.api_key = key;
+			ho.parallel = 1;
+			run.http = http_new(&ho, err, sizeof err);
+			if (key) {
+				memset(key, 0, strlen(key));
+				free(key);
+			}
+			if (run.http == NULL) {
+				msg_error("%s", err);
+				goto usage_fail;
+			}
+			run.model = model;
+		}
+	}
+	run.vec = malloc((size_t)(qry_dim(run.q) > 0 ? qry_dim(run.q) : 1) * sizeof *run.vec);
+	if (run.vec == NULL) {
+		msg_error("out of memory");
+		goto fail;
+	}
+
+	nfiles = argc - optind;
+	for (i = 0; i < (nfiles ? nfiles : 1) && !output_failed; i++) {
+		const char *path = nfiles ? argv[optind + i] : "-";
+		FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+		jl_reader *jr;
+		const char *line;
+		size_t len;
+		enum jl_status st;
+
+		if (in == NULL) {
+			msg_error("%s: %s", path, strerror(errno));
+			if (run.status == EXIT_OK)
+				run.status = EXIT_SOME_FAILED;
+			continue;
+		}
+		jr = jl_reader_new(in, in == stdin ? "stdin" : path);
+		if (jr == NULL) {
+			msg_error("out of memory");
+			run.status = EXIT_SOME_FAILED;
+			break;
+		}
+		while (!output_failed && (st = jl_read_line(jr, &line, &len)) != JL_EOF) {
+			if (st == JL_IOERR) {
+				msg_error("%s: %s", jl_name(jr), strerror(errno));
+				if (run.status == EXIT_OK)
+					run.status = EXIT_SOME_FAILED;
+				break;
+			}
+			if (st == JL_BAD) {
+				msg_error("%s: line %ld: %s", jl_name(jr), jl_lineno(jr), jl_reason(jr));
+				if (run.status == EXIT_OK)
+					run.status = EXIT_SOME_FAILED;
+				continue;
+			}
+			if (strspn(line, " \t") == len)
+				continue;
+			if (answer(&run, jr, line, len) < 0)
+				output_failed = 1;
+		}
+		jl_reader_free(jr);
+		if (in != stdin)
+			fclose(in);
+	}
+	if (output_failed || fflush(stdout) != 0) {
+		int st = jl_output_failed();
+
+		if (st != 0 || run.status == EXIT_OK)
+			run.status = st;
+	}
+	goto done;
+usage_fail:
+	run.status = EXIT_USAGE;
+	goto done;
+fail:
+	run.status = EXIT_SOME_FAILED;
+done:
+	free(run.vec);
+	sb_free(&run.out);
+	http_free(run.http);
+	free(url_env);
+	qry_close(run.q);
+	return run.status;
+}

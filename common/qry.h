@@ -1,0 +1,151 @@
+/* qry: questions against one or more index directories (shards) taken as
+ * one. The caller embeds the question (qry_embed_builtin for the built-in
+ * embedder, or a server) and asks for the best chunks:
+ *
+ *   vector  faiss search (exact cosine of the stored vectors as the score);
+ *           the faiss file of the snapshot's generation, memory-mapped when
+ *           it is an inverted file; without a usable one, an exact search
+ *           over the vectors in the database
+ *   bm25    FTS5 full-text search over the question's terms, ranked by
+ *           FTS5's bm25(); the score is -bm25(), higher is better
+ *   hybrid  reciprocal rank fusion of two lists: the vector list, and a
+ *           lexical list made by re-scoring the union of the vector top
+ *           QRY_DENSE_N and the FTS5 top QRY_LEX_N exactly: BM25 over
+ *           ragpipe's terms with statistics of all shards (k1 1.2, b 0.75,
+ *           CJK characters at half weight), then one round of
+ *           pseudo-relevance feedback. score = w_vec / (rrf_k + rank in the
+ *           vector list) + w_lex / (rrf_k + rank in the lexical list), a
+ *           list the chunk is not in adding nothing.
+ *
+ * Filters (sources, fields) are applied while searching: each list is
+ * searched deeper and deeper until it has enough chunks that pass. With
+ * several shards, the statistics (chunks, document frequencies, average
+ * length) are the sums over all of them, so that idf, the question's vector
+ * and every score are those one merged index would give; lists are merged by
+ * score and a chunk id found in two shards is returned once.
+ *
+ * A snapshot per question (qry_begin .. qry_end): each shard's database is
+ * read in one read transaction, with the faiss file of that same generation,
+ * so that a writer committing meanwhile is neither waited for nor half
+ * seen. */
+#ifndef RAGPIPE_QRY_H
+#define RAGPIPE_QRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum qry_mode { QRY_VECTOR, QRY_BM25, QRY_HYBRID };
+
+/* Candidates of the hybrid lexical list: the vector top N and the FTS5 top
+ * M (more when --fetch-k asks for more). bench/EMBEDDER.md measured these. */
+#define QRY_DENSE_N 100
+#define QRY_LEX_N 50
+
+/* The exact score and its feedback round (bench/EMBEDDER.md, 2.6). */
+#define QRY_BM25_K1 1.2
+#define QRY_BM25_B 0.75
+#define QRY_PRF_DOCS 10
+#define QRY_PRF_TERMS 20
+#define QRY_PRF_LAMBDA 0.3
+
+#define QRY_RRF_K 60.0
+
+typedef struct {
+	const char *field, *value;
+} qry_where;
+
+typedef struct {
+	enum qry_mode mode;
+	long k;			/* hits */
+	long fetch_k;		/* candidates for MMR (0: max(20, 4k)) */
+	int mmr;
+	double mmr_lambda;	/* relevance against novelty, in [0, 1] */
+	int has_min_score;
+	double min_score;
+	double w_vec, w_lex, rrf_k;
+	const char *const *sources;	/* shell patterns; a chunk passes if any matches */
+	size_t nsources;
+	const qry_where *where;	/* a chunk passes if all hold */
+	size_t nwhere;
+} qry_opts;
+
+/* k 5, vector mode, no filters, MMR lambda 0.5, RRF k 60 and the default
+ * weights. */
+void qry_opts_init(qry_opts *o);
+
+/* The default RRF weights of the vector and the lexical list for an index
+ * built with this embedder: the built-in embedder's vector is a hashed copy
+ * of the same terms the lexical list scores exactly, weaker than it
+ * (bench/RESULTS.md), so it counts less; a model's vector is evidence of
+ * another kind and counts as much. */
+void qry_default_weights(const char *embedder, double *w_vec, double *w_lex);
+
+/* nprobe used for an inverted file of nlist lists when none is asked. */
+long qry_default_nprobe(long nlist);
+
+typedef struct {
+	double score;
+	char *id, *source, *title, *text, *fields_json;	/* owned; title, fields_json may be NULL */
+	long seq;
+	int page, page_end;	/* 0: none */
+	char **merged;		/* ids of overlapping chunks merged into this hit (MMR) */
+	size_t nmerged;
+} qry_hit;
+
+typedef struct {
+	qry_hit *v;
+	size_t n;
+} qry_hits;
+
+void qry_hits_free(qry_hits *h);
+
+typedef struct qry qry;
+
+/* Open the shards for reading. NULL with the reason in err: a directory
+ * missing, not an index, unreadable, or shards built with different
+ * embedders. */
+qry *qry_open(const char *const *dirs, size_t n, char *err, size_t errlen);
+void qry_close(qry *q);
+
+/* The shards' embedder and dimension ("" and 0 while all are empty). */
+const char *qry_embedder(const qry *q);
+int qry_dim(const qry *q);
+
+/* Take each shard's snapshot (and its faiss file when the generation moved
+ * on). -1 with err when a shard cannot be read any more. */
+int qry_begin(qry *q, char *err, size_t errlen);
+void qry_end(qry *q);
+
+/* Inverted lists an IVF index searches (0: qry_default_nprobe). When the
+ * filters let too few chunks through, more are searched. */
+void qry_set_nprobe(qry *q, long nprobe);
+
+/* What happened since the notes were last cleared, one line each, or NULL:
+ * warnings (a faiss file that cannot be used, --nprobe for an index that
+ * is not an inverted file) and information (which faiss file is used, an
+ * exact search while a writer has not written the current one yet). */
+void qry_notes(const qry *q, const char **warnings, const char **info);
+void qry_notes_clear(qry *q);
+
+/* The built-in embedder's question vector (dim floats), its terms weighted
+ * by their idf over all shards, terms no chunk has left out. -1 when memory
+ * ran out. Within qry_begin .. qry_end. */
+int qry_embed_builtin(qry *q, const char *text, size_t len, int dim, float *out);
+
+/* The best chunks for a question: text (for the lexical side) and vec (the
+ * question's vector, qry_dim() floats; NULL in bm25 mode). Within
+ * qry_begin .. qry_end. 0, or -1 with err. */
+int qry_search(qry *q, const qry_opts *o, const char *text, size_t len, const float *vec, qry_hits *out, char *err,
+	       size_t errlen);
+
+/* Does a field's value (the JSON text of a scalar or an array of them)
+ * equal value, as --where writes it? A string equals its text, a number any
+ * text of the same number, true/false/null their names, an array when any
+ * element does. */
+int qry_value_matches(const char *json, size_t len, const char *value);
+
+/* Length of the longest suffix of a that is a prefix of b, when at least
+ * min bytes long; else 0. */
+size_t qry_overlap(const char *a, size_t alen, const char *b, size_t blen, size_t min);
+
+#endif
