@@ -3,7 +3,8 @@
 
     server.py [--port N] [--dim N] [--log FILE] [--latency MS] [--shuffle]
               [--require-key KEY] [--error-string] [--retry-after SPEC]
-              [--tls CERT:KEY]
+              [--tls CERT:KEY] [--requests FILE] [--reply TEXT]...
+              [--chunk-delay MS] [--finish REASON]
               [--fail KIND:N | --fail KIND@I,J,...]...
 
 Prints "PORT n" as its first line on stdout once it listens on 127.0.0.1
@@ -11,8 +12,22 @@ Prints "PORT n" as its first line on stdout once it listens on 127.0.0.1
 
 Endpoints: POST /v1/embeddings and /embeddings (OpenAI request and answer
 shapes; "input" a string or a list of strings; encoding_format "float" or
-"base64"), GET /v1/models and /health. Vectors are deterministic: the same
-text gives the same L2-normalised vector, whatever the batch around it.
+"base64"), POST /v1/chat/completions and /chat/completions, GET /v1/models
+and /health. Vectors are deterministic: the same text gives the same
+L2-normalised vector, whatever the batch around it.
+
+Chat completions answer deterministically. With --reply TEXT (repeatable)
+request k gets the k-th text (cycling); otherwise the answer names the
+passages it was given, one sentence each with its marker: it reads the last
+user message's lines that start with "[n] " (rag-answer's numbered
+passages) and answers "Passage n is from SOURCE [n]." for each, in order
+(SOURCE: the rest of that line up to the first comma), or "I was given no
+passages." With "stream": true the answer goes out as server-sent events
+(a role chunk, the text a few characters per event, a chunk with
+finish_reason, "data: [DONE]") in chunked transfer encoding, --chunk-delay
+MS apart; finish_reason is "stop" or --finish REASON. --requests FILE gets
+every chat request body, one JSON line each, so that tests can check the
+prompt.
 
 Requests are numbered from 1 in the order they arrive (all endpoints).
 --fail KIND:N applies the fault to requests 1..N, --fail KIND@3,5 to requests
@@ -28,6 +43,14 @@ KIND is one of
     nan              200 with a NaN in the first vector
     hang             accept and never answer (until the client goes away)
     huge             200 and an endless body
+    cut              (chat, streamed) half the events, then the connection
+                     is closed in the middle of a chunk
+    early            (chat, streamed) half the events, then a clean end
+                     without finish_reason or [DONE]
+    sse              (chat, streamed) a line that is no event-stream field
+                     in the middle of the stream
+A chat request with "malformed" gets 200 with a body that is not JSON, or
+(streamed) an event whose data is not JSON.
 
 --log FILE gets one line per request, written before the answer starts:
     n=3 path=/v1/embeddings inputs=2 auth=ok|bad|none|- inflight=2 fault=- status=200 ms=12
@@ -37,8 +60,8 @@ included; a request stops counting just before its answer is sent, so a
 client that starts the next one when an answer arrives never sees it counted
 twice.
 
-To add an endpoint (/v1/chat/completions): write a method taking the
-parsed request and returning (status, body object), and add it to ROUTES.
+To add an endpoint: write a method taking the parsed request and returning
+(status, body object), and add it to ROUTES.
 """
 
 import argparse
@@ -57,7 +80,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-FAULTS = ("drop", "truncate", "malformed", "count", "dim", "nan", "hang", "huge")
+FAULTS = ("drop", "truncate", "malformed", "count", "dim", "nan", "hang", "huge", "cut", "early", "sse")
 
 
 def parse_fail(spec):
@@ -98,8 +121,10 @@ class State:
         self.opts = opts
         self.lock = threading.Lock()
         self.count = 0
+        self.chats = 0
         self.inflight = 0
         self.log = open(opts.log, "a", encoding="utf-8") if opts.log else None
+        self.requests = open(opts.requests, "a", encoding="utf-8") if opts.requests else None
 
     def arrive(self):
         with self.lock:
@@ -122,6 +147,12 @@ class State:
             with self.lock:
                 self.log.write(line + "\n")
                 self.log.flush()
+
+    def write_request(self, req):
+        if self.requests:
+            with self.lock:
+                self.requests.write(json.dumps(req, ensure_ascii=False) + "\n")
+                self.requests.flush()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -181,6 +212,8 @@ class Handler(BaseHTTPRequestHandler):
                 req = json.loads(raw)
                 inp = req.get("input") if isinstance(req, dict) else None
                 inputs = 1 if isinstance(inp, str) else len(inp) if isinstance(inp, list) else 0
+                if isinstance(req, dict) and isinstance(req.get("messages"), list):
+                    inputs = len(req["messages"])
             except ValueError:
                 req = None
         auth = self.auth_state()
@@ -211,10 +244,12 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 status, body = route(self, req)
             self.log_line(n, path, inputs, auth, inflight, kind, status)
-            if kind is None or kind.isdigit():
+            if isinstance(body, Stream) and kind in (None, "cut", "early", "sse", "malformed"):
+                self.send_stream(body, kind)
+            elif kind is None or kind.isdigit():
                 self.send_json(status, body)
             else:
-                getattr(self, "fault_" + kind)(status, body)
+                getattr(self, "fault_" + kind)(status, {"stream": True} if isinstance(body, Stream) else body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         finally:
@@ -265,6 +300,9 @@ class Handler(BaseHTTPRequestHandler):
         self.connection.shutdown(socket.SHUT_RDWR)
 
     def fault_malformed(self, status, body):
+        if isinstance(body, dict) and body.get("object") == "chat.completion":
+            self.send_json(200, b'{"id":"x","object":"chat.completion","choices":[{"message":{"content":"par')
+            return
         self.send_json(200, b'{"object":"list","data":[{"embedding":[0.1,')
 
     def fault_count(self, status, body):
@@ -309,6 +347,49 @@ class Handler(BaseHTTPRequestHandler):
         while True:
             self.wfile.write(chunk)
 
+    # the faults of streamed chat answers are in send_stream; elsewhere they
+    # answer normally
+    def fault_cut(self, status, body):
+        self.send_json(status, body)
+
+    fault_early = fault_sse = fault_cut
+
+    def send_stream(self, stream, kind):
+        """Server-sent events in chunked encoding, with the faults of a stream."""
+        self.left()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        events = stream.events()
+        half = max(1, len(events) // 2)
+        delay = self.server.state.opts.chunk_delay / 1000
+
+        def chunk(data):
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.flush()
+
+        for i, ev in enumerate(events):
+            if i == half and kind == "cut":
+                # a chunk announced and never finished, then the connection goes
+                self.wfile.write(b"%x\r\n%s" % (len(ev) + 100, ev))
+                self.wfile.flush()
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if i == half and kind == "early":
+                break
+            if i == half and kind == "sse":
+                chunk(b"this is not an event-stream line\n\n")
+            if i == half and kind == "malformed":
+                chunk(b'data: {"choices":[{"delta":{"content":"oops"}\n\n')
+            chunk(ev)
+            if delay:
+                time.sleep(delay)
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
     # -- endpoints ------------------------------------------------------------
 
     def embeddings(self, req):
@@ -343,11 +424,70 @@ class Handler(BaseHTTPRequestHandler):
         return 200, {"object": "list", "data": data, "model": req.get("model"),
                      "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
 
+    def chat(self, req):
+        st = self.server.state
+        opts = st.opts
+        if not isinstance(req, dict) or not isinstance(req.get("messages"), list) or not req["messages"]:
+            return 400, error_body("'messages' must be a non-empty list", "invalid_request_error")
+        for m in req["messages"]:
+            if not isinstance(m, dict) or m.get("role") not in ("system", "user", "assistant") \
+                    or not isinstance(m.get("content"), str):
+                return 400, error_body("each message needs a role and a string content", "invalid_request_error")
+        st.write_request(req)
+        with st.lock:
+            st.chats += 1
+            k = st.chats
+        if opts.reply:
+            text = opts.reply[(k - 1) % len(opts.reply)]
+        else:
+            text = echo_passages(req["messages"][-1]["content"])
+        finish = opts.finish or "stop"
+        if req.get("stream"):
+            return 200, Stream(req.get("model"), text, finish)
+        words = len(text.split())
+        return 200, {"id": "chatcmpl-test", "object": "chat.completion", "created": 0, "model": req.get("model"),
+                     "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                                  "finish_reason": finish}],
+                     "usage": {"prompt_tokens": 1, "completion_tokens": words, "total_tokens": words + 1}}
+
     def models(self, req):
         return 200, {"object": "list", "data": [{"id": "test-embed", "object": "model", "owned_by": "ragpipe"}]}
 
     def health(self, req):
         return 200, {"status": "ok"}
+
+
+def echo_passages(prompt):
+    """One sentence per numbered passage of rag-answer's prompt."""
+    out = []
+    for line in prompt.split("\n"):
+        if line.startswith("[") and "] " in line:
+            n = line[1:line.index("] ")]
+            if n.isdigit():
+                source = line[line.index("] ") + 2:].split(",")[0].split("，")[0]
+                out.append(f"Passage {n} is from {source} [{n}].")
+    return " ".join(out) if out else "I was given no passages."
+
+
+class Stream:
+    """A streamed chat answer: its events, in order."""
+
+    def __init__(self, model, text, finish):
+        self.model, self.text, self.finish = model, text, finish
+
+    def events(self):
+        def ev(delta, finish=None):
+            obj = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 0, "model": self.model,
+                   "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+            return b"data: " + json.dumps(obj, ensure_ascii=False).encode() + b"\n\n"
+        out = [ev({"role": "assistant", "content": ""})]
+        # a few characters at a time, cutting anywhere (in the middle of
+        # "[1]", between the bytes of nothing: whole characters)
+        for i in range(0, len(self.text), 3):
+            out.append(ev({"content": self.text[i:i + 3]}))
+        out.append(ev({}, self.finish))
+        out.append(b"data: [DONE]\n\n")
+        return out
 
 
 def error_body(message, kind):
@@ -359,6 +499,8 @@ def error_body(message, kind):
 ROUTES = {
     ("POST", "/v1/embeddings"): Handler.embeddings,
     ("POST", "/embeddings"): Handler.embeddings,
+    ("POST", "/v1/chat/completions"): Handler.chat,
+    ("POST", "/chat/completions"): Handler.chat,
     ("GET", "/v1/models"): Handler.models,
     ("GET", "/models"): Handler.models,
     ("GET", "/health"): Handler.health,
@@ -391,6 +533,11 @@ def main():
                     help="Retry-After sent with 429 and 503 (date: as an HTTP-date that far ahead)")
     ap.add_argument("--log", metavar="FILE", help="append one line per request")
     ap.add_argument("--tls", metavar="CERT:KEY", help="serve HTTPS with this PEM certificate and key")
+    ap.add_argument("--requests", metavar="FILE", help="append every chat request body, one JSON line each")
+    ap.add_argument("--reply", action="append", default=[], metavar="TEXT",
+                    help="the chat answer (repeat: one per request, in order, cycling)")
+    ap.add_argument("--chunk-delay", type=int, default=0, metavar="MS", help="pause between streamed events")
+    ap.add_argument("--finish", metavar="REASON", help="finish_reason of chat answers (default stop)")
     opts = ap.parse_args()
     if opts.dim < 1:
         ap.error("--dim must be at least 1")
