@@ -11,6 +11,7 @@ VERSION   = 0.1.0
 PREFIX   ?= /usr/local
 BINDIR    = $(PREFIX)/bin
 MANDIR    = $(PREFIX)/share/man
+DOCDIR    = $(PREFIX)/share/doc/ragpipe
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -40,7 +41,7 @@ DEB_PKGS = build-essential pkg-config \
 	libgumbo-dev libmujs-dev libfreetype-dev libjpeg-dev zlib1g-dev \
 	libutf8proc-dev libjson-c-dev libcurl4-openssl-dev libsqlite3-dev \
 	libfaiss-dev libopenblas-dev g++ \
-	bats bats-assert bats-support bats-file python3 jq valgrind openssl
+	bats bats-assert bats-support bats-file python3 jq valgrind openssl parallel
 
 # Debian packages only the benchmarks need.
 BENCH_PKGS = python3-faiss python3-numpy sqlite3
@@ -156,9 +157,13 @@ install: all
 	install -m 755 $(PROGS:%=$(BIN)/%) $(DESTDIR)$(BINDIR)/
 	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
+	install -d $(DESTDIR)$(DOCDIR)/examples/cron
+	install -m 644 examples/Makefile $(DESTDIR)$(DOCDIR)/examples/
+	install -m 755 examples/cron/nightly $(DESTDIR)$(DOCDIR)/examples/cron/
 
 uninstall:
 	rm -f $(PROGS:%=$(DESTDIR)$(BINDIR)/%) $(PROGS:%=$(DESTDIR)$(MANDIR)/man1/%.1) $(DESTDIR)$(MANDIR)/man7/ragpipe.7
+	rm -rf $(DESTDIR)$(DOCDIR)/examples
 
 clean:
 	rm -rf build bin
