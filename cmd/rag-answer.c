@@ -262,19 +262,20 @@ static int fixed_answer(struct job *j, enum prompt_phrase what)
 
 static int answer_extractive(struct run *run, struct job *j)
 {
-	const char **texts = malloc(j->npass * sizeof *texts);
+	const char **texts = malloc(j->npass * sizeof *texts), **titles = malloc(j->npass * sizeof *titles);
 	size_t *lens = malloc(j->npass * sizeof *lens), i;
 	ext_result res;
 	sb text = SB_INIT;
 	int r = -1;
 
-	if (texts == NULL || lens == NULL)
+	if (texts == NULL || titles == NULL || lens == NULL)
 		goto out;
 	for (i = 0; i < j->npass; i++) {
 		texts[i] = j->pass[i].text;
 		lens[i] = j->pass[i].len;
+		titles[i] = j->pass[i].title;
 	}
-	if (ext_choose(j->question, j->qlen, texts, lens, j->npass, &run->ext, &res) < 0)
+	if (ext_choose(j->question, j->qlen, texts, lens, titles, j->npass, &run->ext, &res) < 0)
 		goto out;
 	if (!res.found) {
 		ext_result_free(&res);
@@ -289,6 +290,7 @@ static int answer_extractive(struct run *run, struct job *j)
 out:
 	sb_free(&text);
 	free(texts);
+	free(titles);
 	free(lens);
 	return r;
 }

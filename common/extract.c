@@ -225,10 +225,17 @@ static int by_place(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-int ext_choose(const char *question, size_t qlen, const char *const *texts, const size_t *lens, size_t n,
-	       const ext_opts *o, ext_result *res)
+/* Is hash among the sorted terms of a title? */
+static int in_title(const uint64_t *t, size_t n, uint64_t hash)
 {
-	struct work w = { 0 };
+	return n > 0 && bsearch(&hash, t, n, sizeof *t, cmp_u64) != NULL;
+}
+
+int ext_choose(const char *question, size_t qlen, const char *const *texts, const size_t *lens,
+	       const char *const *titles, size_t n, const ext_opts *o, ext_result *res)
+{
+	struct work w = { 0 }, tw = { 0 };
+	size_t *toff = NULL;
 	struct qterm *qt = NULL;
 	size_t nq = 0, i, j, *order = NULL, *chosen = NULL, nchosen = 0;
 	double total = 0, avgdl = 0, best;
@@ -239,6 +246,18 @@ int ext_choose(const char *question, size_t qlen, const char *const *texts, cons
 	memset(res, 0, sizeof *res);
 	if (question_terms(question, qlen, &qt, &nq) < 0)
 		return -1;
+	/* the terms of each title, sorted: passage i's are tw.hashes[toff[i] .. toff[i + 1]) */
+	toff = calloc(n + 1, sizeof *toff);
+	if (toff == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		toff[i] = tw.nh;
+		if (titles && titles[i] && emb_lex_terms(titles[i], strlen(titles[i]), add_hash, &tw) < 0)
+			goto out;
+		if (tw.nh > toff[i])
+			qsort(tw.hashes + toff[i], tw.nh - toff[i], sizeof *tw.hashes, cmp_u64);
+	}
+	toff[n] = tw.nh;
 	for (i = 0; i < n; i++) {
 		w.passage = (int)i;
 		w.text = texts[i];
@@ -270,7 +289,10 @@ int ext_choose(const char *question, size_t qlen, const char *const *texts, cons
 			double tf = (double)term_freq(&w, s, qt[j].hash);
 
 			if (tf > 0) {
-				sum += qt[j].q * tf * (EXT_K1 + 1) / (tf + norm);
+				double tw_ = in_title(tw.hashes + toff[s->passage], toff[s->passage + 1] - toff[s->passage],
+						      qt[j].hash) ? EXT_TITLE_WEIGHT : 1;
+
+				sum += tw_ * qt[j].q * tf * (EXT_K1 + 1) / (tf + norm);
 				cov += qt[j].q;
 			}
 		}
@@ -287,7 +309,9 @@ int ext_choose(const char *question, size_t qlen, const char *const *texts, cons
 	sort_work = &w;
 	qsort(order, w.ns, sizeof *order, by_score);
 	best = w.s[order[0]].score;
-	res->coverage = w.s[order[0]].cover;
+	for (i = 0; i < w.ns; i++)
+		if (w.s[i].cover > res->coverage)
+			res->coverage = w.s[i].cover;
 	if (best <= 0 || res->coverage < o->min_coverage) {
 		r = 0;
 		goto out;
@@ -353,6 +377,8 @@ out:
 	free(covered);
 	free(w.hashes);
 	free(w.s);
+	free(tw.hashes);
+	free(toff);
 	if (r < 0)
 		ext_result_free(res);
 	return r;

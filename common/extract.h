@@ -7,7 +7,10 @@
  * characters and pairs: tok.h, emb.h). A sentence scores BM25 over the
  * question's terms, each term weighted by how rare it is among the
  * sentences of these passages (and the words every question has counting
- * little), times a small preference for higher-ranked passages. The best
+ * little), times a small preference for higher-ranked passages. A term of
+ * the passage's title counts EXT_TITLE_WEIGHT as much: the title says what
+ * the whole passage is about ("DenseNet"), so a sentence does not win by
+ * repeating it but by holding what the question asks about it. The best
  * sentence is taken; others follow while they score at least
  * EXT_KEEP_RATIO of it, add question terms not covered yet and say
  * something new (not a near copy: overlapping chunks repeat sentences).
@@ -28,6 +31,7 @@
 #define EXT_MAX_CHARS 500	/* code points of sentences, past the first */
 #define EXT_KEEP_RATIO 0.6
 #define EXT_MIN_COVERAGE 0.2
+#define EXT_TITLE_WEIGHT 0.5
 
 typedef struct {
 	int max_sentences;	/* >= 1 */
@@ -46,15 +50,16 @@ typedef struct {
 	int found;
 	ext_pick *picks;	/* owned; in answer order */
 	size_t npicks;
-	double coverage;	/* of the question's weight, by the best sentence */
+	double coverage;	/* of the question's weight, by the sentence that holds most */
 } ext_result;
 
 void ext_opts_init(ext_opts *o);
 
 /* Choose the sentences of texts[0..n) (valid UTF-8) that answer question.
- * -1 when memory ran out. */
-int ext_choose(const char *question, size_t qlen, const char *const *texts, const size_t *lens, size_t n,
-	       const ext_opts *o, ext_result *res);
+ * titles (NULL, or n titles each NULL or a string) are the passages'
+ * headings. -1 when memory ran out. */
+int ext_choose(const char *question, size_t qlen, const char *const *texts, const size_t *lens,
+	       const char *const *titles, size_t n, const ext_opts *o, ext_result *res);
 
 /* The answer text: each chosen sentence with its passage's number, [k]
  * for passage k-1, before a final ". ! ?" ("... layers [2].") or after the

@@ -164,7 +164,9 @@ static int header(sb *out, size_t n, const prompt_passage *p, enum prompt_lang l
 		if (sb_puts(out, buf) < 0)
 			return -1;
 	}
-	if (p->title && *p->title && (sb_puts(out, " — ") < 0 || sb_puts(out, p->title) < 0))
+	/* a chunk often begins with its heading: it is not said twice */
+	if (p->title && *p->title && strncmp(p->text, p->title, strlen(p->title)) != 0
+	    && (sb_puts(out, " — ") < 0 || sb_puts(out, p->title) < 0))
 		return -1;
 	return sb_putc(out, '\n');
 }

@@ -8,9 +8,10 @@
  * for an answer from the passages only, with [n] citations, and for
  * PROMPT_NOT_IN_DOCS when they do not hold the answer. {context} is the
  * passages, each as
- *	[n] SOURCE, p. PAGE[-PAGE_END] — TITLE
+ *	[n] SOURCE, p. PAGE (or pp. PAGE-PAGE_END) — TITLE
  *	TEXT
- * separated by blank lines. */
+ * separated by blank lines (the title left out when the text begins with
+ * it; in Chinese "，第 PAGE 页"). */
 #ifndef RAGPIPE_PROMPT_H
 #define RAGPIPE_PROMPT_H
 

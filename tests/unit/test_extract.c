@@ -1,0 +1,195 @@
+/* Unit tests of common/extract (the extractive answerer) and common/prompt
+ * (language, templates, the context within a budget). */
+#include "unit.h"
+#include "extract.h"
+#include "prompt.h"
+
+#include <string.h>
+
+static const char *texts[] = {
+	"ResNet is built from residual blocks. A residual block adds a small correction to its input through a "
+	"shortcut connection. Networks with a hundred layers can be trained.",
+	"DenseNet connects every layer to every later layer. Each layer receives the feature maps of all preceding "
+	"layers. It concatenates them along the channel axis instead of adding them.",
+	"quillsort sorts lines by a key.",
+};
+static const char *titles[] = { "2 ResNet", "3 DenseNet", "Description" };
+
+/* The answer to q from the texts above (with their titles or without), or
+ * "(none)". */
+static const char *ask_t(const char *q, int max_sentences, const char *const *t, sb *out)
+{
+	size_t lens[3];
+	ext_opts o;
+	ext_result r;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		lens[i] = strlen(texts[i]);
+	ext_opts_init(&o);
+	o.max_sentences = max_sentences;
+	sb_truncate(out, 0);
+	if (ext_choose(q, strlen(q), texts, lens, t, 3, &o, &r) < 0)
+		return "(error)";
+	if (!r.found)
+		sb_puts(out, "(none)");
+	else if (ext_compose(&r, texts, out) < 0)
+		return "(error)";
+	ext_result_free(&r);
+	return sb_str(out);
+}
+
+static const char *ask(const char *q, int max_sentences, sb *out)
+{
+	return ask_t(q, max_sentences, titles, out);
+}
+
+TEST(picks_the_answering_sentence)
+{
+	sb out = SB_INIT;
+
+	CHECK_STR(ask("What does DenseNet concatenate?", 1, &out),
+		  "It concatenates them along the channel axis instead of adding them [2].");
+	CHECK_STR(ask("What does a residual block add through a shortcut?", 1, &out),
+		  "A residual block adds a small correction to its input through a shortcut connection [1].");
+	/* without the titles, naming DenseNet counts as much as the verb */
+	CHECK_STR(ask_t("What does DenseNet concatenate?", 1, NULL, &out),
+		  "DenseNet connects every layer to every later layer [2].");
+	sb_free(&out);
+}
+
+TEST(several_sentences_in_text_order_per_passage)
+{
+	sb out = SB_INIT;
+
+	/* the better sentence comes second in the passage, and stays second */
+	CHECK_STR(ask("How are DenseNet layers connected to later layers, and what is concatenated along the channel axis?",
+		      3, &out),
+		  "DenseNet connects every layer to every later layer [2]. It concatenates them along the channel axis "
+		  "instead of adding them [2].");
+	CHECK_STR(ask("How are DenseNet layers connected to later layers, and what is concatenated along the channel axis?",
+		      1, &out),
+		  "It concatenates them along the channel axis instead of adding them [2].");
+	sb_free(&out);
+}
+
+TEST(no_answer_when_the_question_is_not_covered)
+{
+	sb out = SB_INIT;
+
+	CHECK_STR(ask("How tall is the Eiffel Tower?", 3, &out), "(none)");
+	CHECK_STR(ask("", 3, &out), "(none)");
+	CHECK_STR(ask("???", 3, &out), "(none)");
+	sb_free(&out);
+}
+
+TEST(chinese_marker_after_the_stop)
+{
+	const char *zh[] = { "残差网络由残差块组成。每个残差块通过捷径连接把修正量加到输入上。",
+			     "稠密连接网络把特征图拼接起来。每层只新增少量特征图，这个数量叫作增长率。" };
+	const char *zt[] = { "残差网络", "稠密连接网络" };
+	size_t lens[2] = { strlen(zh[0]), strlen(zh[1]) };
+	const char *q = "稠密连接网络的增长率是什么？";
+	ext_opts o;
+	ext_result r;
+	sb out = SB_INIT;
+
+	ext_opts_init(&o);
+	o.max_sentences = 1;
+	CHECK_INT(ext_choose(q, strlen(q), zh, lens, zt, 2, &o, &r), 0);
+	CHECK(r.found);
+	CHECK_INT(ext_compose(&r, zh, &out), 0);
+	CHECK_STR(sb_str(&out), "每层只新增少量特征图，这个数量叫作增长率。[2]");
+	ext_result_free(&r);
+	sb_free(&out);
+}
+
+TEST(no_passages)
+{
+	ext_opts o;
+	ext_result r;
+
+	ext_opts_init(&o);
+	CHECK_INT(ext_choose("What?", 5, NULL, NULL, NULL, 0, &o, &r), 0);
+	CHECK(!r.found);
+	CHECK_INT(r.npicks, 0);
+	ext_result_free(&r);
+}
+
+TEST(language_of_a_question)
+{
+	CHECK_INT(prompt_lang_of("What is DenseNet?", 17), PROMPT_EN);
+	CHECK_INT(prompt_lang_of("什么是稠密连接网络？", strlen("什么是稠密连接网络？")), PROMPT_ZH);
+	CHECK_INT(prompt_lang_of("DenseNet的增长率是什么？", strlen("DenseNet的增长率是什么？")), PROMPT_ZH);
+	CHECK_INT(prompt_lang_of("What does 残差 mean in ResNet?", strlen("What does 残差 mean in ResNet?")), PROMPT_EN);
+	/* Japanese (kana) is not Chinese */
+	CHECK_INT(prompt_lang_of("これは何ですか", strlen("これは何ですか")), PROMPT_EN);
+	CHECK_INT(prompt_lang_of("", 0), PROMPT_EN);
+}
+
+TEST(template_fill)
+{
+	sb out = SB_INIT;
+	const char *t = "C:{context}|Q:{question}|{question}|{cont";
+
+	CHECK_INT(prompt_fill(&out, t, strlen(t), "why {context}?", 14, "P", 1), 0);
+	CHECK_STR(sb_str(&out), "C:P|Q:why {context}?|why {context}?|{cont");
+	CHECK(prompt_template_problem("{question}", 10) != NULL);
+	CHECK(prompt_template_problem("{context}", 9) != NULL);
+	CHECK(prompt_template_problem("{context}{question}", 19) == NULL);
+	sb_free(&out);
+}
+
+TEST(context_budget)
+{
+	prompt_passage p[3] = {
+		{ "One two. Three four.", 20, "a.pdf", "T", 4, 5 },
+		{ "Second passage.", 15, "b.md", NULL, 0, 0 },
+		{ "T begins with its title.", 24, "c.md", "T", 7, 7 },
+	};
+	sb out = SB_INIT;
+	size_t used;
+	int cut;
+
+	CHECK_INT(prompt_context(&out, p, 3, 0, PROMPT_CHARS, PROMPT_EN, &used, &cut), 0);
+	CHECK_STR(sb_str(&out), "[1] a.pdf, pp. 4-5 — T\nOne two. Three four.\n\n[2] b.md\nSecond passage.\n\n"
+		  "[3] c.md, p. 7\nT begins with its title.");
+	CHECK_INT(used, 3);
+	CHECK(!cut);
+	/* the third does not fit: it goes, whole */
+	sb_truncate(&out, 0);
+	CHECK_INT(prompt_context(&out, p, 3, 70, PROMPT_CHARS, PROMPT_EN, &used, &cut), 0);
+	CHECK_STR(sb_str(&out), "[1] a.pdf, pp. 4-5 — T\nOne two. Three four.\n\n[2] b.md\nSecond passage.");
+	CHECK_INT(used, 2);
+	/* the first alone is too long: cut after a whole sentence */
+	sb_truncate(&out, 0);
+	CHECK_INT(prompt_context(&out, p, 3, 32, PROMPT_CHARS, PROMPT_EN, &used, &cut), 0);
+	CHECK_STR(sb_str(&out), "[1] a.pdf, pp. 4-5 — T\nOne two.");
+	CHECK_INT(used, 1);
+	CHECK(cut);
+	/* not even one sentence fits: the first sentence anyway */
+	sb_truncate(&out, 0);
+	CHECK_INT(prompt_context(&out, p, 3, 5, PROMPT_CHARS, PROMPT_EN, &used, &cut), 0);
+	CHECK_STR(sb_str(&out), "[1] a.pdf, pp. 4-5 — T\nOne two.");
+	/* Chinese page labels */
+	sb_truncate(&out, 0);
+	CHECK_INT(prompt_context(&out, p + 2, 1, 0, PROMPT_CHARS, PROMPT_ZH, &used, &cut), 0);
+	CHECK_STR(sb_str(&out), "[1] c.md，第 7 页\nT begins with its title.");
+	sb_truncate(&out, 0);
+	CHECK_INT(prompt_source_label(&out, &p[0]), 0);
+	CHECK_STR(sb_str(&out), "a.pdf:4-5");
+	sb_free(&out);
+}
+
+int main(void)
+{
+	RUN(picks_the_answering_sentence);
+	RUN(several_sentences_in_text_order_per_passage);
+	RUN(no_answer_when_the_question_is_not_covered);
+	RUN(chinese_marker_after_the_stop);
+	RUN(no_passages);
+	RUN(language_of_a_question);
+	RUN(template_fill);
+	RUN(context_budget);
+	return unit_done();
+}
