@@ -99,7 +99,7 @@ req() {
 }
 
 @test "extractive: sentences of one passage keep their order; --sentences 1 gives the best one alone" {
-	hits "How does DenseNet connect each layer and what does it concatenate along the channel axis?" > in.jsonl
+	hits "Which layers does every layer connect to in a dense block, and what is concatenated along the channel axis?" > in.jsonl
 	run --separate-stderr rag-answer in.jsonl
 	assert_success
 	a=$(answer)
