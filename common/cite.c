@@ -164,7 +164,7 @@ static int process(cite_filter *f, int final, sb *out)
 	while (i < len) {
 		int32_t c;
 		size_t n;
-		int invalid;
+		int invalid = 0;
 
 		if (s[i] == ' ' || s[i] == '\t') {
 			if (f->dropped && !f->emitted) {

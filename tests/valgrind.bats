@@ -4,6 +4,7 @@
 # (the two do not mix).
 
 load helpers
+load server
 
 vg() {
 	valgrind -q --suppressions="$RAGPIPE_ROOT/tests/valgrind.supp" --leak-check=full \
@@ -16,6 +17,10 @@ setup() {
 	if nm "$RAGPIPE_ROOT/bin/rag-split" 2>/dev/null | grep -q __asan_init; then
 		skip "sanitizer build"
 	fi
+}
+
+teardown() {
+	server_stop_all
 }
 
 @test "valgrind: rag-split on every fixture format, native and langchain rules" {
@@ -52,4 +57,26 @@ setup() {
 		[ "$status" -ne 99 ] || fail "rag-index $args: $stderr"
 		assert_success
 	done
+}
+
+@test "valgrind: rag-answer, extractive and through a chat server (whole, streamed, history, a cut stream)" {
+	rag-split "$DATA"/demo/* > chunks.jsonl
+	{
+		jq -sc '{question: "What does DenseNet concatenate?", hits: [.[] | {id, source, page, title, text}]}' chunks.jsonl
+		jq -sc '{question: "稠密连接网络的增长率是什么？", hits: [.[] | {id, source, title, text}]}' chunks.jsonl
+		printf '{"question":"q","hits":[]}\nnot json\n'
+	} > hits.jsonl
+	for args in "" "--text" "--sentences 1"; do
+		run --separate-stderr vg rag-answer $args hits.jsonl
+		[ "$status" -ne 99 ] || fail "rag-answer $args: $stderr"
+		assert_failure 1
+	done
+	server_start --reply "DenseNet concatenates [1], not [40]." --fail cut@5
+	for args in "--max-context 300" "--stream --history h.jsonl --param seed=1" "--text --history h.jsonl"; do
+		run --separate-stderr vg rag-answer -u "$SERVER_URL" -m m $args hits.jsonl
+		[ "$status" -ne 99 ] || fail "rag-answer $args: $stderr"
+	done
+	# the last run: the first question's stream was cut (status 3)
+	assert_failure 3
+	[ "$(wc -l < h.jsonl)" -eq 5 ]
 }
