@@ -106,9 +106,116 @@ struct fill {
 	long n, cap;
 	int dim;
 	FaissIndex *index;	/* add each full slice here; NULL: only sample */
-	long every, seen;	/* sampling for training: every n-th vector */
+	/* the training sample: the cap vectors of smallest hash, a max-heap of
+	 * slots; its content, not the order of the rows, decides it, so that
+	 * an index merged from shards trains as one built serially would */
+	uint64_t *hash;
+	int32_t *heap;
 	int failed;
 };
+
+static uint64_t vector_hash(const float *v, int dim)
+{
+	uint64_t h = 0x243F6A8885A308D3ULL;
+	uint32_t w;
+	int i;
+
+	for (i = 0; i < dim; i++) {
+		memcpy(&w, &v[i], sizeof w);
+		h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+static void heap_down(struct fill *f, long i)
+{
+	for (;;) {
+		long l = 2 * i + 1, r = l + 1, m = i;
+		int32_t t;
+
+		if (l < f->n && f->hash[f->heap[l]] > f->hash[f->heap[m]])
+			m = l;
+		if (r < f->n && f->hash[f->heap[r]] > f->hash[f->heap[m]])
+			m = r;
+		if (m == i)
+			return;
+		t = f->heap[i];
+		f->heap[i] = f->heap[m];
+		f->heap[m] = t;
+		i = m;
+	}
+}
+
+static void heap_up(struct fill *f, long i)
+{
+	while (i > 0 && f->hash[f->heap[(i - 1) / 2]] < f->hash[f->heap[i]]) {
+		int32_t t = f->heap[i];
+
+		f->heap[i] = f->heap[(i - 1) / 2];
+		f->heap[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+}
+
+static int take_sample(void *ctx, int64_t id, const float *vec)
+{
+	struct fill *f = ctx;
+	uint64_t h = vector_hash(vec, f->dim);
+	int32_t slot;
+
+	(void)id;
+	if (f->n < f->cap) {
+		slot = (int32_t)f->n;
+		f->heap[f->n] = slot;
+		f->hash[slot] = h;
+		heap_up(f, f->n++);
+	} else if (h < f->hash[f->heap[0]]) {
+		slot = f->heap[0];
+		f->hash[slot] = h;
+		heap_down(f, 0);
+	} else {
+		return 0;
+	}
+	memcpy(f->x + (size_t)slot * (size_t)f->dim, vec, (size_t)f->dim * sizeof *vec);
+	return 0;
+}
+
+static int cmp_slot_hash(const void *a, const void *b, void *hash)
+{
+	uint64_t x = ((const uint64_t *)hash)[*(const int32_t *)a], y = ((const uint64_t *)hash)[*(const int32_t *)b];
+
+	return x < y ? -1 : x > y;
+}
+
+/* Put the sample in hash order (k-means starts from the first rows), in
+ * place: row i takes the row of slot order[i], cycle by cycle. */
+static int sort_sample(struct fill *f)
+{
+	size_t row = (size_t)f->dim * sizeof *f->x;
+	float *tmp = malloc(row);
+	long i;
+
+	if (tmp == NULL)
+		return -1;
+	qsort_r(f->heap, (size_t)f->n, sizeof *f->heap, cmp_slot_hash, f->hash);
+	for (i = 0; i < f->n; i++) {
+		long j = i, k;
+
+		if (f->heap[i] < 0 || f->heap[i] == i)
+			continue;
+		memcpy(tmp, f->x + (size_t)i * (size_t)f->dim, row);
+		while ((k = f->heap[j]) != i) {
+			memcpy(f->x + (size_t)j * (size_t)f->dim, f->x + (size_t)k * (size_t)f->dim, row);
+			f->heap[j] = -1;
+			j = k;
+		}
+		memcpy(f->x + (size_t)j * (size_t)f->dim, tmp, row);
+		f->heap[j] = -1;
+	}
+	free(tmp);
+	return 0;
+}
 
 static int flush_slice(struct fill *f)
 {
@@ -124,14 +231,8 @@ static int take_vector(void *ctx, int64_t id, const float *vec)
 {
 	struct fill *f = ctx;
 
-	if (f->every > 1 && f->seen++ % f->every != 0)
-		return 0;
-	if (f->n == f->cap) {
-		if (f->index == NULL)
-			return 0;	/* the sample is full */
-		if (flush_slice(f) < 0)
-			return -1;
-	}
+	if (f->n == f->cap && flush_slice(f) < 0)
+		return -1;
 	memcpy(f->x + (size_t)f->n * (size_t)f->dim, vec, (size_t)f->dim * sizeof *vec);
 	f->ids[f->n++] = id;
 	return 0;
@@ -206,10 +307,18 @@ int vecs_save(vecs *v, idx *x, char *err, size_t errlen)
 		}
 	}
 	if (!faiss_Index_is_trained(index)) {
-		/* train on an even sample of at most one slice */
-		f.every = st.chunks > f.cap ? (st.chunks + f.cap - 1) / f.cap : 1;
-		if (idx_each_vector(x, take_vector, &f) < 0) {
+		f.hash = malloc((size_t)f.cap * sizeof *f.hash);
+		f.heap = malloc((size_t)f.cap * sizeof *f.heap);
+		if (f.hash == NULL || f.heap == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		if (idx_each_vector(x, take_sample, &f) < 0) {
 			snprintf(err, errlen, "cannot read the stored vectors");
+			goto out;
+		}
+		if (sort_sample(&f) < 0) {
+			snprintf(err, errlen, "out of memory");
 			goto out;
 		}
 		if (f.n == 0) {
@@ -221,7 +330,6 @@ int vecs_save(vecs *v, idx *x, char *err, size_t errlen)
 			goto out;
 		}
 		f.n = 0;
-		f.every = 1;
 	}
 	f.index = index;
 	if (idx_each_vector(x, take_vector, &f) < 0 || flush_slice(&f) < 0) {
@@ -262,6 +370,8 @@ out:
 		faiss_Index_free(index);
 	free(f.x);
 	free(f.ids);
+	free(f.hash);
+	free(f.heap);
 	return r;
 }
 
