@@ -9,11 +9,13 @@
 #include "u8.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char help[] =
 	"usage: rag-query -d DIR [-d DIR]... [-hqv] [-k N] [--mode MODE | --hybrid] [--mmr[=LAMBDA]] [FILE...]\n"
@@ -33,7 +35,7 @@ static const char help[] =
 	"      --source GLOB      only chunks of a source matching GLOB (repeat: any of them)\n"
 	"      --where FIELD=VALUE only chunks whose FIELD is VALUE (repeat: all of them)\n"
 	"      --format FMT       jsonl (default) or text\n"
-	"      --nprobe N         lists an IVF index searches (default nlist/16, at least 16)\n"
+	"      --nprobe N         lists an IVF index searches (default half of them)\n"
 	"  -e, --embedder NAME    refuse an index not built with the embedder NAME\n"
 	"  -u, --url URL          the embeddings server, for an index built with one\n"
 	"                         (default $RAG_EMBED_URL, $OPENAI_BASE_URL)\n"
@@ -67,7 +69,6 @@ struct run {
 	const char *model;
 	http_client *http;
 	int down;		/* the server failed for good */
-	float *vec;
 	sb out;
 	int status;
 };
@@ -244,19 +245,102 @@ static int format_text(sb *o, const char *question, size_t qlen, const qry_hits 
 	return sb_putc(o, '\n');
 }
 
-/* ---- embedding a question ---- */
+/* ---- a batch of questions ---- */
 
-/* The question's vector from the server: 0, or -1 with err. */
-static int embed_server(struct run *run, const char *text, size_t len, char *err, size_t errlen)
+/* Questions read while more are ready are answered together: the vector
+ * searches of a batch read the vectors once for all of them. */
+#define BATCH 256
+
+struct qrec {
+	char *line;		/* as read (owned) */
+	size_t len;
+	long lineno;
+	json_object *obj;	/* when the line is an object */
+	const char *question;	/* into line or obj */
+	size_t qlen;
+	int ok;			/* to be answered */
+};
+
+struct batch {
+	struct qrec r[BATCH];
+	size_t n;
+	float *vecs;		/* BATCH * dim */
+};
+
+static void batch_clear(struct batch *b)
 {
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		free(b->r[i].line);
+		json_object_put(b->r[i].obj);
+	}
+	b->n = 0;
+}
+
+static void failed(struct run *run, struct qrec *r, int status)
+{
+	r->ok = 0;
+	if (run->status == EXIT_OK || status == EXIT_EMBEDDER)
+		run->status = status;
+}
+
+/* Parse and check one question (errors reported). */
+static void read_question(struct run *run, jl_reader *jr, struct qrec *r)
+{
+	json_object *v;
+	size_t i = 0;
+	const char *where = jl_name(jr);
+
+	r->ok = 1;
+	r->question = r->line;
+	r->qlen = r->len;
+	while (i < r->len && (r->line[i] == ' ' || r->line[i] == '\t'))
+		i++;
+	if (i < r->len && r->line[i] == '{') {
+		if (jl_parse(jr, r->line, r->len, &r->obj) != JL_OK) {
+			msg_error("%s: line %ld: %s", where, r->lineno, jl_reason(jr));
+			failed(run, r, EXIT_SOME_FAILED);
+			return;
+		}
+		if (!json_object_object_get_ex(r->obj, "question", &v) || !json_object_is_type(v, json_type_string)) {
+			msg_error("%s: line %ld: no \"question\" string", where, r->lineno);
+			failed(run, r, EXIT_SOME_FAILED);
+			return;
+		}
+		r->question = json_object_get_string(v);
+		r->qlen = (size_t)json_object_get_string_len(v);
+	}
+	if (strspn(r->question, " \t\r\n") >= r->qlen) {
+		msg_error("%s: line %ld: empty question", where, r->lineno);
+		failed(run, r, EXIT_SOME_FAILED);
+	}
+}
+
+/* The server's vectors of the batch's questions, in one request: 0, or -1
+ * with err (the server failed for good: the run goes on without it). */
+static int embed_server(struct run *run, struct batch *b, char *err, size_t errlen)
+{
+	const char *texts[BATCH];
+	size_t lens[BATCH], n = 0, i, k = 0;
 	sb body = SB_INIT;
 	http_result res;
 	float *v = NULL;
+	long tokens = 0;
 	int dim = qry_dim(run->q), r;
 	char why[400];
 
-	if (emb_request(&body, run->model, &text, &len, 1) < 0
-	    || http_submit(run->http, "/embeddings", body.buf, body.len, http_estimate_tokens(text, len), NULL) < 0) {
+	for (i = 0; i < b->n; i++)
+		if (b->r[i].ok) {
+			texts[n] = b->r[i].question;
+			lens[n] = b->r[i].qlen;
+			tokens += http_estimate_tokens(texts[n], lens[n]);
+			n++;
+		}
+	if (n == 0)
+		return 0;
+	if (emb_request(&body, run->model, texts, lens, n) < 0
+	    || http_submit(run->http, "/embeddings", body.buf, body.len, tokens, NULL) < 0) {
 		sb_free(&body);
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -275,19 +359,19 @@ static int embed_server(struct run *run, const char *text, size_t len, char *err
 		run->down = 1;
 		return -1;
 	}
-	if (emb_response(res.body, res.len, 1, &dim, &v, why, sizeof why) < 0) {
+	if (emb_response(res.body, res.len, n, &dim, &v, why, sizeof why) < 0) {
 		snprintf(err, errlen, "%s: bad answer: %s", res.url ? res.url : "server", why);
 		http_result_free(&res);
 		run->down = 1;
 		return -1;
 	}
 	http_result_free(&res);
-	memcpy(run->vec, v, (size_t)dim * sizeof *v);
+	for (i = 0; i < b->n; i++)
+		if (b->r[i].ok)
+			memcpy(b->vecs + i * (size_t)dim, v + k++ * (size_t)dim, (size_t)dim * sizeof *v);
 	free(v);
 	return 0;
 }
-
-/* ---- one question ---- */
 
 static void print_notes(qry *q)
 {
@@ -301,88 +385,101 @@ static void print_notes(qry *q)
 	qry_notes_clear(q);
 }
 
-/* Answer one input line. Returns 0, or -1 when the output failed. */
-static int answer(struct run *run, jl_reader *jr, const char *line, size_t len)
+/* Answer the batch's questions, in order. -1 when the output failed. */
+static int run_batch(struct run *run, jl_reader *jr, struct batch *b)
 {
-	json_object *obj = NULL, *v;
-	const char *question = line, *where = jl_name(jr);
-	size_t qlen = len, i = 0;
-	long lineno = jl_lineno(jr);
-	int have_vec = 0, is_json = 0, rc = 0;
-	qry_hits hits = { NULL, 0 };
+	const char *where = jl_name(jr);
+	int dim = qry_dim(run->q), vectors = run->o.mode != QRY_BM25 && dim > 0, rc = 0;
+	size_t i;
 	char err[1200];
 
-	while (i < len && (line[i] == ' ' || line[i] == '\t'))
-		i++;
-	if (i < len && line[i] == '{') {
-		is_json = 1;
-		if (jl_parse(jr, line, len, &obj) != JL_OK) {
-			msg_error("%s: line %ld: %s", where, lineno, jl_reason(jr));
-			goto failed;
-		}
-		if (!json_object_object_get_ex(obj, "question", &v) || !json_object_is_type(v, json_type_string)) {
-			msg_error("%s: line %ld: no \"question\" string", where, lineno);
-			goto failed;
-		}
-		question = json_object_get_string(v);
-		qlen = (size_t)json_object_get_string_len(v);
-	}
-	if (strspn(question, " \t\r\n") >= qlen) {
-		msg_error("%s: line %ld: empty question", where, lineno);
-		goto failed;
-	}
+	for (i = 0; i < b->n; i++)
+		read_question(run, jr, &b->r[i]);
+	if (vectors && dim > 0)
+		memset(b->vecs, 0, b->n * (size_t)dim * sizeof *b->vecs);
 	/* a server is asked before the snapshot is taken: the database is not
 	 * held while the network is */
-	if (!have_vec && run->o.mode != QRY_BM25 && qry_dim(run->q) > 0 && !run->builtin) {
-		if (run->down) {
-			msg_error("%s: line %ld: not answered: the embeddings server failed (see above)", where, lineno);
-			run->status = EXIT_EMBEDDER;
-			goto out;
+	if (vectors && !run->builtin) {
+		int ok = 0;
+
+		for (i = 0; i < b->n; i++)
+			ok |= b->r[i].ok;
+		if (ok && run->down) {
+			for (i = 0; i < b->n; i++)
+				if (b->r[i].ok) {
+					msg_error("%s: line %ld: not answered: the embeddings server failed (see above)", where,
+						  b->r[i].lineno);
+					failed(run, &b->r[i], EXIT_EMBEDDER);
+				}
+		} else if (ok && embed_server(run, b, err, sizeof err) < 0) {
+			for (i = 0; i < b->n; i++)
+				if (b->r[i].ok) {
+					msg_error("%s: line %ld: cannot embed the question: %s", where, b->r[i].lineno, err);
+					failed(run, &b->r[i], EXIT_EMBEDDER);
+				}
 		}
-		if (embed_server(run, question, qlen, err, sizeof err) < 0) {
-			msg_error("%s: line %ld: cannot embed the question: %s", where, lineno, err);
-			run->status = EXIT_EMBEDDER;
-			goto out;
-		}
-		have_vec = 1;
 	}
 	if (qry_begin(run->q, err, sizeof err) < 0) {
-		msg_error("%s: line %ld: %s", where, lineno, err);
-		goto failed;
+		for (i = 0; i < b->n; i++)
+			if (b->r[i].ok) {
+				msg_error("%s: line %ld: %s", where, b->r[i].lineno, err);
+				failed(run, &b->r[i], EXIT_SOME_FAILED);
+			}
+		return 0;
 	}
 	print_notes(run->q);
-	if (!have_vec && run->o.mode != QRY_BM25 && run->builtin && qry_dim(run->q) > 0) {
-		if (qry_embed_builtin(run->q, question, qlen, qry_dim(run->q), run->vec) < 0) {
-			qry_end(run->q);
-			msg_error("out of memory");
-			goto failed;
+	for (i = 0; vectors && run->builtin && i < b->n; i++)
+		if (b->r[i].ok && qry_embed_builtin(run->q, b->r[i].question, b->r[i].qlen, dim, b->vecs + i * (size_t)dim) < 0) {
+			msg_error("%s: line %ld: out of memory", where, b->r[i].lineno);
+			failed(run, &b->r[i], EXIT_SOME_FAILED);
 		}
-		have_vec = 1;
-	}
-	if (qry_search(run->q, &run->o, question, qlen, have_vec ? run->vec : NULL, &hits, err, sizeof err) < 0) {
-		qry_end(run->q);
-		msg_error("%s: line %ld: %s", where, lineno, err);
-		goto failed;
+	if (vectors && b->n > 1 && qry_prepare(run->q, &run->o, b->vecs, b->n, err, sizeof err) < 0)
+		msg_warn("%s", err);	/* each question searches on its own */
+	for (i = 0; i < b->n && rc == 0; i++) {
+		struct qrec *r = &b->r[i];
+		qry_hits hits = { NULL, 0 };
+		int f;
+
+		if (!r->ok)
+			continue;
+		if (qry_search(run->q, &run->o, r->question, r->qlen, vectors ? b->vecs + i * (size_t)dim : NULL,
+			       b->n > 1 ? (long)i : -1, &hits, err, sizeof err) < 0) {
+			msg_error("%s: line %ld: %s", where, r->lineno, err);
+			failed(run, r, EXIT_SOME_FAILED);
+			continue;
+		}
+		if (msg_verbosity >= 2)
+			msg_info("%s: line %ld: %zu hits", where, r->lineno, hits.n);
+		sb_truncate(&run->out, 0);
+		f = run->text ? format_text(&run->out, r->question, r->qlen, &hits)
+			      : format_jsonl(&run->out, r->line, r->len, r->obj != NULL, r->question, r->qlen, &hits);
+		qry_hits_free(&hits);
+		if (f < 0) {
+			msg_error("out of memory");
+			failed(run, r, EXIT_SOME_FAILED);
+			continue;
+		}
+		if (fwrite(run->out.buf, 1, run->out.len, stdout) != run->out.len)
+			rc = -1;
 	}
 	qry_end(run->q);
-	if (msg_verbosity >= 2)
-		msg_info("%s: line %ld: %zu hits", where, lineno, hits.n);
-	sb_truncate(&run->out, 0);
-	if ((run->text ? format_text(&run->out, question, qlen, &hits)
-		       : format_jsonl(&run->out, line, len, is_json, question, qlen, &hits)) < 0) {
-		msg_error("out of memory");
-		goto failed;
-	}
-	if (fwrite(run->out.buf, 1, run->out.len, stdout) != run->out.len || fflush(stdout) != 0)
+	/* each batch is seen at once by whoever reads us */
+	if (rc == 0 && fflush(stdout) != 0)
 		rc = -1;
-	goto out;
-failed:
-	if (run->status == EXIT_OK)
-		run->status = EXIT_SOME_FAILED;
-out:
-	qry_hits_free(&hits);
-	json_object_put(obj);
 	return rc;
+}
+
+/* Is another line there to be read without waiting? */
+static int more_ready(FILE *in)
+{
+	struct stat st;
+	struct pollfd p;
+
+	if (fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode))
+		return 1;
+	p.fd = fileno(in);
+	p.events = POLLIN;
+	return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
 }
 
 /* ---- options ---- */
@@ -497,6 +594,7 @@ int main(int argc, char **argv)
 	char *url_env = NULL, *key = NULL, model[256], err[1200];
 	http_opts ho;
 	struct run run;
+	static struct batch b;
 
 	msg_init(argv);
 	memset(&run, 0, sizeof run);
@@ -751,8 +849,8 @@ int main(int argc, char **argv)
 			run.model = model;
 		}
 	}
-	run.vec = malloc((size_t)(qry_dim(run.q) > 0 ? qry_dim(run.q) : 1) * sizeof *run.vec);
-	if (run.vec == NULL) {
+	b.vecs = malloc((size_t)BATCH * (size_t)(qry_dim(run.q) > 0 ? qry_dim(run.q) : 1) * sizeof *b.vecs);
+	if (b.vecs == NULL) {
 		msg_error("out of memory");
 		goto fail;
 	}
@@ -779,6 +877,8 @@ int main(int argc, char **argv)
 			break;
 		}
 		while (!output_failed && (st = jl_read_line(jr, &line, &len)) != JL_EOF) {
+			struct qrec *r;
+
 			if (st == JL_IOERR) {
 				msg_error("%s: %s", jl_name(jr), strerror(errno));
 				if (run.status == EXIT_OK)
@@ -793,9 +893,28 @@ int main(int argc, char **argv)
 			}
 			if (strspn(line, " \t") == len)
 				continue;
-			if (answer(&run, jr, line, len) < 0)
-				output_failed = 1;
+			r = &b.r[b.n];
+			memset(r, 0, sizeof *r);
+			r->line = malloc(len + 1);
+			if (r->line == NULL) {
+				msg_error("out of memory");
+				run.status = EXIT_SOME_FAILED;
+				break;
+			}
+			memcpy(r->line, line, len);
+			r->line[len] = '\0';
+			r->len = len;
+			r->lineno = jl_lineno(jr);
+			b.n++;
+			if (b.n == BATCH || !more_ready(in)) {
+				if (run_batch(&run, jr, &b) < 0)
+					output_failed = 1;
+				batch_clear(&b);
+			}
 		}
+		if (b.n > 0 && !output_failed && run_batch(&run, jr, &b) < 0)
+			output_failed = 1;
+		batch_clear(&b);
 		jl_reader_free(jr);
 		if (in != stdin)
 			fclose(in);
@@ -813,7 +932,7 @@ usage_fail:
 fail:
 	run.status = EXIT_SOME_FAILED;
 done:
-	free(run.vec);
+	free(b.vecs);
 	sb_free(&run.out);
 	http_free(run.http);
 	free(url_env);

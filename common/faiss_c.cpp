@@ -27,7 +27,9 @@
 #include <faiss/AutoTune.h>
 #include <faiss/Index.h>
 #include <faiss/IndexIDMap.h>
+#include <faiss/IndexFlat.h>
 #include <faiss/IndexIVF.h>
+#include <faiss/IndexIVFFlat.h>
 #include <faiss/IndexPreTransform.h>
 #include <faiss/impl/AuxIndexStructures.h>
 #include <faiss/impl/FaissException.h>
@@ -35,10 +37,13 @@
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
 #include <faiss/invlists/OnDiskInvertedLists.h>
+#include <faiss/utils/Heap.h>
 
+#include <algorithm>
 #include <exception>
 #include <iostream>
 #include <stdexcept>
+#include <vector>
 
 #include <omp.h>
 
@@ -64,8 +69,11 @@
 #include "faiss_ivf.h"
 #include "faiss_threads.h"
 
-/* OpenBLAS's own call, declared here to need no cblas.h of one variant. */
+/* OpenBLAS's own calls, declared here to need no cblas.h of one variant. */
 extern "C" void openblas_set_num_threads(int num_threads);
+extern "C" int sgemm_(const char *transa, const char *transb, const int *m, const int *n, const int *k,
+		      const float *alpha, const float *a, const int *lda, const float *b, const int *ldb,
+		      const float *beta, float *c, const int *ldc);
 
 thread_local std::exception_ptr faiss_last_exception;
 
@@ -362,6 +370,163 @@ int faiss_ragpipe_set_nprobe(FaissIndex *index, size_t nprobe)
 		return -1;
 	ivf->nprobe = nprobe < 1 ? 1 : nprobe > ivf->nlist ? ivf->nlist : nprobe;
 	return 0;
+}
+
+
+namespace {
+
+/* scores[j * rows + i] = <block row i, query j> for rows vectors of d
+ * floats and m queries (BLAS: one pass over the block for all queries). */
+void block_scores(const float *block, size_t rows, const float *queries, size_t m, int d, float *scores)
+{
+	const float one = 1, zero = 0;
+	int r = (int)rows, n = (int)m;
+
+	sgemm_("T", "N", &r, &n, &d, &one, block, &d, queries, &d, &zero, scores, &r);
+}
+
+/* Push a block's scores into each of its queries' heaps of the k best. */
+void push_block(const float *scores, size_t rows, const faiss::Index::idx_t *ids, const std::vector<int> &which,
+		faiss::Index::idx_t k, float *D, faiss::Index::idx_t *I, const faiss::Index::idx_t *id_map)
+{
+	using C = faiss::CMin<float, faiss::Index::idx_t>;
+
+	for (size_t j = 0; j < which.size(); j++) {
+		float *hd = D + (size_t)which[j] * k;
+		faiss::Index::idx_t *hi = I + (size_t)which[j] * k;
+		const float *s = scores + j * rows;
+
+		for (size_t i = 0; i < rows; i++) {
+			if (s[i] > hd[0]) {
+				faiss::Index::idx_t id = ids ? ids[i] : (faiss::Index::idx_t)i;
+
+				faiss::heap_replace_top<C>(k, hd, hi, s[i], id_map ? id_map[id] : id);
+			}
+		}
+	}
+}
+
+/* Rows of a block scored at a time: bounds the scores' memory. */
+const size_t SLICE = 8192;
+
+void search_flat(const faiss::IndexFlat *flat, const faiss::Index::idx_t *id_map, faiss::Index::idx_t n, const float *x,
+		 faiss::Index::idx_t k, float *D, faiss::Index::idx_t *I)
+{
+	std::vector<int> all((size_t)n);
+	std::vector<float> scores;
+	const float *xb = flat->get_xb();
+	int d = flat->d;
+
+	for (faiss::Index::idx_t j = 0; j < n; j++)
+		all[(size_t)j] = (int)j;
+	for (size_t at = 0; at < (size_t)flat->ntotal; at += SLICE) {
+		size_t rows = std::min(SLICE, (size_t)flat->ntotal - at);
+		std::vector<faiss::Index::idx_t> ids(rows);
+
+		for (size_t i = 0; i < rows; i++)
+			ids[i] = (faiss::Index::idx_t)(at + i);
+		scores.resize(rows * (size_t)n);
+		block_scores(xb + at * (size_t)d, rows, x, (size_t)n, d, scores.data());
+		push_block(scores.data(), rows, ids.data(), all, k, D, I, id_map);
+	}
+}
+
+void search_ivf_flat(const faiss::IndexIVFFlat *ivf, const faiss::Index::idx_t *id_map, faiss::Index::idx_t n, const float *x,
+		     faiss::Index::idx_t k, size_t nprobe, float *D, faiss::Index::idx_t *I)
+{
+	size_t nlist = ivf->nlist;
+	int d = ivf->d;
+	std::vector<std::vector<int>> probing(nlist);
+	std::vector<float> scores, q;
+
+	nprobe = std::max<size_t>(1, std::min(nprobe, nlist));
+	if (nprobe == nlist) {
+		for (size_t l = 0; l < nlist; l++)
+			for (faiss::Index::idx_t j = 0; j < n; j++)
+				probing[l].push_back((int)j);
+	} else {
+		std::vector<float> cs((size_t)n * nprobe);
+		std::vector<faiss::Index::idx_t> cl((size_t)n * nprobe);
+		auto flatq = dynamic_cast<const faiss::IndexFlat *>(ivf->quantizer);
+
+		if (flatq != nullptr && flatq->metric_type == faiss::METRIC_INNER_PRODUCT) {
+			using C = faiss::CMin<float, faiss::Index::idx_t>;
+
+			for (faiss::Index::idx_t j = 0; j < n; j++)
+				faiss::heap_heapify<C>(nprobe, cs.data() + (size_t)j * nprobe, cl.data() + (size_t)j * nprobe);
+			search_flat(flatq, nullptr, n, x, (faiss::Index::idx_t)nprobe, cs.data(), cl.data());
+		} else {
+			ivf->quantizer->search(n, x, (faiss::Index::idx_t)nprobe, cs.data(), cl.data());
+		}
+		for (faiss::Index::idx_t j = 0; j < n; j++)
+			for (size_t p = 0; p < nprobe; p++) {
+				faiss::Index::idx_t l = cl[(size_t)j * nprobe + p];
+
+				if (l >= 0 && (size_t)l < nlist)
+					probing[(size_t)l].push_back((int)j);
+			}
+	}
+	for (size_t l = 0; l < nlist; l++) {
+		const std::vector<int> &which = probing[l];
+		size_t rows = which.empty() ? 0 : ivf->invlists->list_size(l);
+
+		if (rows == 0)
+			continue;
+		faiss::InvertedLists::ScopedCodes codes(ivf->invlists, l);
+		faiss::InvertedLists::ScopedIds ids(ivf->invlists, l);
+		const float *xb = reinterpret_cast<const float *>(codes.get());
+
+		q.resize(which.size() * (size_t)d);
+		for (size_t j = 0; j < which.size(); j++)
+			std::copy(x + (size_t)which[j] * d, x + (size_t)(which[j] + 1) * d, q.begin() + (long)(j * (size_t)d));
+		for (size_t at = 0; at < rows; at += SLICE) {
+			size_t r = std::min(SLICE, rows - at);
+
+			scores.resize(r * which.size());
+			block_scores(xb + at * (size_t)d, r, q.data(), which.size(), d, scores.data());
+			push_block(scores.data(), r, ids.get() + at, which, k, D, I, id_map);
+		}
+	}
+}
+
+} // namespace
+
+int faiss_ragpipe_search(const FaissIndex *index, idx_t n, const float *x, idx_t k, size_t nprobe, float *distances,
+			 idx_t *labels)
+{
+	try {
+		using C = faiss::CMin<float, faiss::Index::idx_t>;
+		const faiss::Index *i = as_index(index);
+		const faiss::Index::idx_t *id_map = nullptr;
+		auto map = dynamic_cast<const faiss::IndexIDMap *>(i);
+
+		if (map != nullptr) {
+			id_map = map->id_map.data();
+			i = map->index;
+		}
+		auto flat = dynamic_cast<const faiss::IndexFlat *>(i);
+		auto ivf = dynamic_cast<const faiss::IndexIVFFlat *>(i);
+
+		if (i->metric_type != faiss::METRIC_INNER_PRODUCT || (flat == nullptr && ivf == nullptr)
+		    || (ivf != nullptr && (ivf->code_size != sizeof(float) * (size_t)ivf->d
+					   || dynamic_cast<const faiss::IndexIVFFlatDedup *>(ivf) != nullptr))) {
+			auto ivf_any = ivf_of(index);
+
+			if (ivf_any != nullptr)
+				ivf_any->nprobe = std::max<size_t>(1, std::min(nprobe, ivf_any->nlist));
+			as_index(index)->search(n, x, k, distances, labels);
+		} else {
+			for (faiss::Index::idx_t j = 0; j < n; j++)
+				faiss::heap_heapify<C>(k, distances + j * k, labels + j * k);
+			if (flat != nullptr)
+				search_flat(flat, id_map, n, x, k, distances, labels);
+			else
+				search_ivf_flat(ivf, id_map, n, x, k, nprobe, distances, labels);
+			for (faiss::Index::idx_t j = 0; j < n; j++)
+				faiss::heap_reorder<C>(k, distances + j * k, labels + j * k);
+		}
+	}
+	CATCH_AND_HANDLE
 }
 
 } // extern "C"

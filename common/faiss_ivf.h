@@ -22,6 +22,18 @@ size_t faiss_ragpipe_nlist(const FaissIndex *index);
  * inverted file. */
 int faiss_ragpipe_set_nprobe(FaissIndex *index, size_t nprobe);
 
+/* faiss_Index_search for an inner-product index, the n queries scored with
+ * BLAS: an exact (Flat, in an IDMap or not) or inverted-file (IVF..,Flat)
+ * index is searched here, each block of vectors (all of a Flat, each list of
+ * an IVF that any query probes, nprobe lists a query) read once for all the
+ * queries by one matrix product; any other type by faiss itself with nprobe
+ * set. The same results as faiss (up to rounding), which Debian builds
+ * without SIMD: its own loops are several times slower. Results as faiss
+ * gives them: the k best of each query, best first, label -1 where there are
+ * fewer. */
+int faiss_ragpipe_search(const FaissIndex *index, idx_t n, const float *x, idx_t k, size_t nprobe, float *distances,
+			 idx_t *labels);
+
 #ifdef __cplusplus
 }
 #endif

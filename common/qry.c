@@ -28,7 +28,11 @@ struct shard {
 	FaissIndex *fi;		/* the generation's faiss file; NULL: exact search */
 	long long loaded_for;	/* generation fi (or its absence) belongs to */
 	long nlist;		/* > 0: an inverted file */
-	long nprobe;		/* set on fi */
+	/* qry_prepare's results: kk per question, or none (kk 0) */
+	float *pd;
+	idx_t *pi;
+	size_t pn;
+	idx_t pkk;
 };
 
 /* A distinct term of the question. */
@@ -93,9 +97,9 @@ void qry_default_weights(const char *embedder, double *w_vec, double *w_lex)
 
 long qry_default_nprobe(long nlist)
 {
-	long p = nlist / 16;
-
-	return p < 16 ? (nlist < 16 ? nlist : 16) : p;
+	/* the built-in embedder's vectors cluster poorly: half the lists are
+	 * needed for 95% of an exact search's top 10 (bench/RESULTS.md) */
+	return nlist > 1 ? (nlist + 1) / 2 : 1;
 }
 
 static void hit_free(qry_hit *h)
@@ -215,6 +219,8 @@ void qry_close(qry *q)
 	for (i = 0; i < q->n; i++) {
 		if (q->s[i].fi)
 			faiss_Index_free(q->s[i].fi);
+		free(q->s[i].pd);
+		free(q->s[i].pi);
 		idx_reader_free(q->s[i].rd);
 		idx_close(q->s[i].x);
 		free(q->s[i].dir);
@@ -250,6 +256,7 @@ static void load_faiss(qry *q, struct shard *s)
 		faiss_Index_free(s->fi);
 	s->fi = NULL;
 	s->nlist = 0;
+	s->pkk = 0;
 	s->loaded_for = g;
 	if (idx_dim(s->x) <= 0 || idx_chunk_count(s->x) <= 0)
 		return;
@@ -278,7 +285,6 @@ static void load_faiss(qry *q, struct shard *s)
 	}
 	s->fi = fi;
 	s->nlist = (long)faiss_ragpipe_nlist(fi);
-	s->nprobe = 0;
 	if (s->nlist > 0) {
 		note(q, 0, "%s: %s, %ld lists (memory-mapped), nprobe %ld", path, idx_type(s->x), s->nlist,
 		     q->nprobe > 0 ? (q->nprobe < s->nlist ? q->nprobe : s->nlist) : qry_default_nprobe(s->nlist));
@@ -298,6 +304,7 @@ int qry_begin(qry *q, char *err, size_t errlen)
 	for (i = 0; i < q->n; i++) {
 		struct shard *s = &q->s[i];
 
+		s->pkk = 0;
 		if (idx_read_begin(s->x, err, errlen) < 0) {
 			while (i-- > 0)
 				idx_read_end(q->s[i].x);
@@ -696,23 +703,34 @@ static int check_row(qry *q, struct shard *s, const qry_opts *o, int64_t rid, in
 	return 1;
 }
 
+/* Results asked of faiss at first: more when filters will reject some. */
+static idx_t first_kk(const qry_opts *o, long need)
+{
+	return filtered(o) ? (need * 4 > 64 ? need * 4 : 64) : need;
+}
+
+static long shard_nprobe(const qry *q, const struct shard *s)
+{
+	long nprobe = q->nprobe > 0 ? q->nprobe : qry_default_nprobe(s->nlist);
+
+	if (s->nlist <= 0)
+		return 1;
+	return nprobe < s->nlist ? nprobe : s->nlist;
+}
+
 /* The shard's best `need` chunks by the vector that pass the filters,
  * searched deeper (more results, more lists) until enough pass or nothing is
  * left. */
-static int dense_faiss(qry *q, struct shard *s, int si, const qry_opts *o, long need, struct clist *out, char *err,
-		       size_t errlen)
+static int dense_faiss(qry *q, struct shard *s, int si, const qry_opts *o, long need, long slot, struct clist *out,
+		       char *err, size_t errlen)
 {
-	idx_t ntotal = faiss_Index_ntotal(s->fi), kk = need;
-	long nprobe = q->nprobe > 0 ? q->nprobe : qry_default_nprobe(s->nlist);
+	idx_t ntotal = faiss_Index_ntotal(s->fi), kk = first_kk(o, need);
+	long nprobe = shard_nprobe(q, s);
 	size_t base = out->n;
 	float *D = NULL;
 	idx_t *I = NULL;
-	int r = -1;
+	int r = -1, prepared = slot >= 0 && (size_t)slot < s->pn && s->pkk > 0;
 
-	if (filtered(o))
-		kk = need * 4 > 64 ? need * 4 : 64;
-	if (s->nlist > 0 && nprobe > s->nlist)
-		nprobe = s->nlist;
 	for (;;) {
 		long got = 0, passing = 0;
 		idx_t j;
@@ -727,11 +745,11 @@ static int dense_faiss(qry *q, struct shard *s, int si, const qry_opts *o, long 
 			snprintf(err, errlen, "out of memory");
 			goto out;
 		}
-		if (s->nlist > 0 && s->nprobe != nprobe) {
-			faiss_ragpipe_set_nprobe(s->fi, (size_t)nprobe);
-			s->nprobe = nprobe;
-		}
-		if (faiss_Index_search(s->fi, 1, q->qv, kk, D, I) != 0) {
+		if (prepared && kk <= s->pkk) {
+			/* qry_prepare searched for this question with the others */
+			memcpy(D, s->pd + (size_t)slot * (size_t)s->pkk, (size_t)kk * sizeof *D);
+			memcpy(I, s->pi + (size_t)slot * (size_t)s->pkk, (size_t)kk * sizeof *I);
+		} else if (faiss_ragpipe_search(s->fi, 1, q->qv, kk, (size_t)nprobe, D, I) != 0) {
 			const char *m = faiss_get_last_error();
 
 			snprintf(err, errlen, "%s: faiss search: %s", s->dir, m ? m : "failed");
@@ -769,6 +787,7 @@ static int dense_faiss(qry *q, struct shard *s, int si, const qry_opts *o, long 
 			/* the lists searched hold no more: search more lists */
 			if (s->nlist > 0 && nprobe < s->nlist) {
 				nprobe = nprobe * 4 < s->nlist ? nprobe * 4 : s->nlist;
+				prepared = 0;
 				continue;
 			}
 			break;
@@ -851,7 +870,7 @@ out:
 }
 
 /* The vector list: the best `need` over all shards, by cosine. */
-static int dense(qry *q, const qry_opts *o, long need, struct clist *out, char *err, size_t errlen)
+static int dense(qry *q, const qry_opts *o, long need, long slot, struct clist *out, char *err, size_t errlen)
 {
 	size_t i;
 	int nonzero = 0;
@@ -866,7 +885,7 @@ static int dense(qry *q, const qry_opts *o, long need, struct clist *out, char *
 
 		if (idx_dim(s->x) != q->dim || idx_chunk_count(s->x) <= 0)
 			continue;
-		r = s->fi ? dense_faiss(q, s, (int)i, o, need, out, err, errlen)
+		r = s->fi ? dense_faiss(q, s, (int)i, o, need, slot, out, err, errlen)
 			  : dense_exact(q, s, (int)i, o, need, out, err, errlen);
 		if (r < 0)
 			return -1;
@@ -1267,14 +1286,14 @@ out:
 }
 
 /* The union of the two lists, re-scored and fused. */
-static int hybrid(qry *q, const qry_opts *o, long need, struct clist *out, char *err, size_t errlen)
+static int hybrid(qry *q, const qry_opts *o, long need, long slot, struct clist *out, char *err, size_t errlen)
 {
 	struct clist v = { 0 }, f = { 0 };
 	long nd = need > QRY_DENSE_N ? need : QRY_DENSE_N, nf = need > QRY_LEX_N ? need : QRY_LEX_N;
 	size_t i, k = 0;
 	int r = -1;
 
-	if ((q->dim > 0 && dense(q, o, nd, &v, err, errlen) < 0) || full_text(q, o, nf, &f, err, errlen) < 0)
+	if ((q->dim > 0 && dense(q, o, nd, slot, &v, err, errlen) < 0) || full_text(q, o, nf, &f, err, errlen) < 0)
 		goto out;
 	for (i = 0; i < v.n; i++) {
 		struct cand *c = cl_add(out, v.v[i].shard, v.v[i].rid);
@@ -1584,12 +1603,76 @@ static int top_k(qry *q, const qry_opts *o, const struct cand *c, size_t n, qry_
 	return 0;
 }
 
-int qry_search(qry *q, const qry_opts *o, const char *text, size_t len, const float *vec, qry_hits *out, char *err,
-	       size_t errlen)
+/* Chunks the search needs, and those the vector list needs. */
+static long needed(const qry_opts *o)
+{
+	long fetch = o->fetch_k > 0 ? o->fetch_k : (o->k * 4 > 20 ? o->k * 4 : 20);
+
+	return o->mmr ? (fetch > o->k ? fetch : o->k) : o->k;
+}
+
+static long dense_needed(const qry_opts *o)
+{
+	long need = needed(o);
+
+	return o->mode == QRY_HYBRID && need < QRY_DENSE_N ? QRY_DENSE_N : need;
+}
+
+int qry_prepare(qry *q, const qry_opts *o, const float *vecs, size_t n, char *err, size_t errlen)
+{
+	float *x;
+	size_t i;
+	int r = 0;
+
+	if (o->mode == QRY_BM25 || q->dim <= 0 || n == 0)
+		return 0;
+	x = malloc(n * (size_t)q->dim * sizeof *x);
+	if (x == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memcpy(x, vecs, n * (size_t)q->dim * sizeof *x);
+	for (i = 0; i < n; i++)
+		emb_normalize(x + i * (size_t)q->dim, q->dim);
+	for (i = 0; i < q->n && r == 0; i++) {
+		struct shard *s = &q->s[i];
+		idx_t kk = first_kk(o, dense_needed(o)), nt;
+		float *pd;
+		idx_t *pi;
+
+		s->pkk = 0;
+		if (s->fi == NULL || idx_dim(s->x) != q->dim || (nt = faiss_Index_ntotal(s->fi)) <= 0)
+			continue;
+		if (kk > nt)
+			kk = nt;
+		pd = realloc(s->pd, n * (size_t)kk * sizeof *pd);
+		if (pd)
+			s->pd = pd;
+		pi = realloc(s->pi, n * (size_t)kk * sizeof *pi);
+		if (pi)
+			s->pi = pi;
+		if (pd == NULL || pi == NULL) {
+			snprintf(err, errlen, "out of memory");
+			r = -1;
+		} else if (faiss_ragpipe_search(s->fi, (idx_t)n, x, kk, (size_t)shard_nprobe(q, s), s->pd, s->pi) != 0) {
+			const char *m = faiss_get_last_error();
+
+			snprintf(err, errlen, "%s: faiss search: %s", s->dir, m ? m : "failed");
+			r = -1;
+		} else {
+			s->pkk = kk;
+			s->pn = n;
+		}
+	}
+	free(x);
+	return r;
+}
+
+int qry_search(qry *q, const qry_opts *o, const char *text, size_t len, const float *vec, long slot, qry_hits *out,
+	       char *err, size_t errlen)
 {
 	struct clist l = { 0 };
-	long fetch = o->fetch_k > 0 ? o->fetch_k : (o->k * 4 > 20 ? o->k * 4 : 20);
-	long need = o->mmr ? (fetch > o->k ? fetch : o->k) : o->k;
+	long need = needed(o);
 	size_t i, n;
 	int r = -1;
 
@@ -1615,7 +1698,7 @@ int qry_search(qry *q, const qry_opts *o, const char *text, size_t len, const fl
 	}
 	switch (o->mode) {
 	case QRY_VECTOR:
-		if (q->dim > 0 && dense(q, o, need, &l, err, errlen) < 0)
+		if (q->dim > 0 && dense(q, o, need, slot, &l, err, errlen) < 0)
 			goto out;
 		for (i = 0; i < l.n; i++)
 			l.v[i].score = l.v[i].cos;
@@ -1627,7 +1710,7 @@ int qry_search(qry *q, const qry_opts *o, const char *text, size_t len, const fl
 			l.v[i].score = l.v[i].fts;
 		break;
 	case QRY_HYBRID:
-		if (hybrid(q, o, need, &l, err, errlen) < 0)
+		if (hybrid(q, o, need, slot, &l, err, errlen) < 0)
 			goto out;
 		break;
 	}

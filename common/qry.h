@@ -80,7 +80,8 @@ void qry_opts_init(qry_opts *o);
  * another kind and counts as much. */
 void qry_default_weights(const char *embedder, double *w_vec, double *w_lex);
 
-/* nprobe used for an inverted file of nlist lists when none is asked. */
+/* nprobe used for an inverted file of nlist lists when none is asked: half
+ * of them. */
 long qry_default_nprobe(long nlist);
 
 typedef struct {
@@ -132,11 +133,18 @@ void qry_notes_clear(qry *q);
  * ran out. Within qry_begin .. qry_end. */
 int qry_embed_builtin(qry *q, const char *text, size_t len, int dim, float *out);
 
+/* Several questions at once (vecs: n vectors of qry_dim() floats): their
+ * vector searches read each block of vectors once for all of them (BLAS),
+ * which is what makes a batch fast. qry_search of the question at slot i
+ * then starts from its results. Within one qry_begin .. qry_end. */
+int qry_prepare(qry *q, const qry_opts *o, const float *vecs, size_t n, char *err, size_t errlen);
+
 /* The best chunks for a question: text (for the lexical side) and vec (the
- * question's vector, qry_dim() floats; NULL in bm25 mode). Within
- * qry_begin .. qry_end. 0, or -1 with err. */
-int qry_search(qry *q, const qry_opts *o, const char *text, size_t len, const float *vec, qry_hits *out, char *err,
-	       size_t errlen);
+ * question's vector, qry_dim() floats; NULL in bm25 mode); slot: its place
+ * in what qry_prepare searched, or -1. Within qry_begin .. qry_end. 0, or
+ * -1 with err. */
+int qry_search(qry *q, const qry_opts *o, const char *text, size_t len, const float *vec, long slot, qry_hits *out,
+	       char *err, size_t errlen);
 
 /* Does a field's value (the JSON text of a scalar or an array of them)
  * equal value, as --where writes it? A string equals its text, a number any
