@@ -38,6 +38,7 @@ struct work {
 	size_t ns, caps;
 	int passage;
 	const char *text;
+	const char *title;	/* of the passage being cut, or NULL */
 	int failed;
 };
 
@@ -87,6 +88,9 @@ static int add_sentence(void *ctx, size_t start, size_t end)
 	struct sentence *s;
 	size_t off = w->nh;
 
+	/* a chunk that begins with its heading: the heading is no answer */
+	if (w->title && end - start == strlen(w->title) && memcmp(w->text + start, w->title, end - start) == 0)
+		return 0;
 	if (w->ns == w->caps) {
 		size_t cap = w->caps ? w->caps * 2 : 64;
 		struct sentence *v = realloc(w->s, cap * sizeof *v);
@@ -261,6 +265,7 @@ int ext_choose(const char *question, size_t qlen, const char *const *texts, cons
 	for (i = 0; i < n; i++) {
 		w.passage = (int)i;
 		w.text = texts[i];
+		w.title = titles ? titles[i] : NULL;
 		if (sent_each(texts[i], lens[i], add_sentence, &w) < 0)
 			goto out;
 	}
