@@ -26,7 +26,7 @@ static const char help[] =
 	"      --mode MODE        vector (default), bm25 or hybrid\n"
 	"      --hybrid           the same as --mode hybrid\n"
 	"      --weights V,L      hybrid: weights of the vector and the lexical list\n"
-	"                         (default 0.25,1 for the built-in embedder, 1,1 for a server's)\n"
+	"                         (default 0,1 for the built-in embedder, 1,1 for a server's)\n"
 	"      --rrf-k K          hybrid: the rank constant of reciprocal rank fusion (default 60)\n"
 	"      --min-score X      leave out hits that score below X\n"
 	"      --mmr [LAMBDA]     maximal marginal relevance: relevance against novelty (default 0.5);\n"
@@ -651,8 +651,8 @@ int main(int argc, char **argv)
 			run.o.mmr = 1;
 			/* --mmr=0.7, or --mmr 0.7 when the next word is a number
 			 * (a file named so can be given as ./0.7) */
-			if (optarg == NULL && optind < argc && argv[optind][0] != '-'
-			    && strspn(argv[optind], "0123456789.") == strlen(argv[optind]) && strchr(argv[optind], '.')) {
+			if (optarg == NULL && optind < argc && argv[optind][0] != '\0'
+			    && strspn(argv[optind], "0123456789.") == strlen(argv[optind])) {
 				optarg = argv[optind++];
 			}
 			if (optarg && parse_number("--mmr", optarg, 0, 1, &run.o.mmr_lambda) < 0)

@@ -92,7 +92,7 @@ void qry_opts_init(qry_opts *o)
 void qry_default_weights(const char *embedder, double *w_vec, double *w_lex)
 {
 	*w_lex = 1.0;
-	*w_vec = emb_lex_parse_name(embedder) > 0 ? 0.25 : 1.0;
+	*w_vec = emb_lex_parse_name(embedder) > 0 ? 0.0 : 1.0;
 }
 
 long qry_default_nprobe(long nlist)
@@ -869,6 +869,49 @@ out:
 	return r;
 }
 
+/* With several shards, a chunk id found in more than one is kept once, at
+ * its best place in the list (sorted best first). */
+static int dedupe(qry *q, struct clist *l, char *err, size_t errlen)
+{
+	uint64_t *seen;
+	size_t i, k = 0, ns = 0, j;
+
+	if (q->n < 2 || l->n < 2)
+		return 0;
+	seen = malloc(l->n * sizeof *seen);
+	if (seen == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < l->n; i++) {
+		idx_row row;
+		uint64_t h = 0xcbf29ce484222325ULL;
+		const char *p;
+		int r = idx_reader_row(q->s[l->v[i].shard].rd, l->v[i].rid, 0, &row, err, errlen);
+
+		if (r < 0) {
+			free(seen);
+			return -1;
+		}
+		if (r == 0)
+			continue;
+		for (p = row.c.id; *p; p++)
+			h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+		for (j = 0; j < ns && seen[j] != h; j++)
+			;
+		if (j < ns) {
+			free(l->v[i].terms);
+			free(l->v[i].kinds);
+			continue;
+		}
+		seen[ns++] = h;
+		l->v[k++] = l->v[i];
+	}
+	l->n = k;
+	free(seen);
+	return 0;
+}
+
 /* The vector list: the best `need` over all shards, by cosine. */
 static int dense(qry *q, const qry_opts *o, long need, long slot, struct clist *out, char *err, size_t errlen)
 {
@@ -891,6 +934,8 @@ static int dense(qry *q, const qry_opts *o, long need, long slot, struct clist *
 			return -1;
 	}
 	qsort(out->v, out->n, sizeof *out->v, cmp_cos);
+	if (dedupe(q, out, err, errlen) < 0)
+		return -1;
 	if (out->n > (size_t)need)
 		out->n = (size_t)need;
 	return 0;
@@ -1012,6 +1057,8 @@ static int full_text(qry *q, const qry_opts *o, long need, struct clist *out, ch
 		}
 	}
 	qsort(out->v, out->n, sizeof *out->v, cmp_fts);
+	if (dedupe(q, out, err, errlen) < 0)
+		goto out;
 	if (out->n > (size_t)need)
 		out->n = (size_t)need;
 	r = 0;
