@@ -35,3 +35,11 @@ echo "\$ rag-index -d kb --summary < embedded.jsonl   # again: nothing changes"
 echo
 echo "\$ echo 'What is DenseNet?' | rag-embed | cut -c 1-120"
 echo 'What is DenseNet?' | "$bin/rag-embed" | cut -c 1-120
+echo
+echo "\$ echo 'What is DenseNet?' | rag-query -d kb --format text -k 3"
+echo 'What is DenseNet?' | "$bin/rag-query" -d "$kb" --format text -k 3
+echo "\$ echo '稠密连接网络是什么？' | rag-query -d kb --hybrid --format text -k 2"
+echo '稠密连接网络是什么？' | "$bin/rag-query" -d "$kb" --hybrid --format text -k 2
+echo "\$ echo '{\"id\":\"q1\",\"question\":\"How does quillsort order lines?\"}' | rag-query -d kb -k 1 | jq -c ..."
+echo '{"id":"q1","question":"How does quillsort order lines?"}' | "$bin/rag-query" -d "$kb" -k 1 |
+	jq -c '{id, question, hits: [.hits[] | {rank, score, id, title}]}'
