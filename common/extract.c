@@ -240,6 +240,7 @@ int ext_choose(const char *question, size_t qlen, const char *const *texts, cons
 {
 	struct work w = { 0 }, tw = { 0 };
 	size_t *toff = NULL;
+	double *title_q = NULL, *title_content = NULL, content = 0;
 	struct qterm *qt = NULL;
 	size_t nq = 0, i, j, *order = NULL, *chosen = NULL, nchosen = 0;
 	double total = 0, avgdl = 0, best;
@@ -286,6 +287,21 @@ int ext_choose(const char *question, size_t qlen, const char *const *texts, cons
 	avgdl /= (double)w.ns;
 	if (avgdl <= 0)
 		avgdl = 1;
+	/* how much of the question each passage's title holds */
+	title_q = calloc(n ? n : 1, sizeof *title_q);
+	title_content = calloc(n ? n : 1, sizeof *title_content);
+	if (title_q == NULL || title_content == NULL)
+		goto out;
+	for (j = 0; j < nq; j++)
+		if (qt[j].w > EXT_COMMON_WEIGHT)
+			content += qt[j].q;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < nq; j++)
+			if (in_title(tw.hashes + toff[i], toff[i + 1] - toff[i], qt[j].hash)) {
+				title_q[i] += qt[j].q;
+				if (qt[j].w > EXT_COMMON_WEIGHT)
+					title_content[i] += qt[j].q;
+			}
 	for (i = 0; i < w.ns; i++) {
 		struct sentence *s = &w.s[i];
 		double norm = EXT_K1 * (1 - EXT_B + EXT_B * (double)s->n / avgdl), sum = 0, cov = 0;
@@ -301,6 +317,14 @@ int ext_choose(const char *question, size_t qlen, const char *const *texts, cons
 				cov += qt[j].q;
 			}
 		}
+		/* a passage whose title is what the question asks about is the
+		 * place to look; and when the question asks only about that
+		 * ("What is DenseNet?"), its first sentence most often says */
+		if (sum > 0)
+			sum += EXT_TITLE_BONUS * title_q[s->passage];
+		if ((i == 0 || w.s[i - 1].passage != s->passage) && content > 0
+		    && title_content[s->passage] >= content * (1 - 1e-9))
+			sum *= 1 + EXT_LEAD_BONUS;
 		s->score = sum / (1 + EXT_RANK_DECAY * s->passage);
 		s->cover = total > 0 ? cov / total : 0;
 	}
@@ -384,6 +408,8 @@ out:
 	free(w.s);
 	free(tw.hashes);
 	free(toff);
+	free(title_q);
+	free(title_content);
 	if (r < 0)
 		ext_result_free(res);
 	return r;
@@ -404,6 +430,7 @@ int ext_compose(const ext_result *res, const char *const *texts, sb *out)
 {
 	size_t i;
 	char mark[32];
+	int32_t prev_last = 0;	/* the last character of the sentence before */
 
 	for (i = 0; i < res->npicks; i++) {
 		const ext_pick *p = &res->picks[i];
@@ -413,13 +440,13 @@ int ext_compose(const ext_result *res, const char *const *texts, sb *out)
 
 		if (i > 0) {
 			/* no space between sentences of Chinese text */
-			size_t dummy;
 			int32_t first;
 
 			u8_decode(t + p->start, p->end - p->start, &first, NULL);
-			if (!(u8_is_cjk(last_cp(out->buf, out->len, &dummy)) && u8_is_cjk(first)) && sb_putc(out, ' ') < 0)
+			if (!(u8_is_cjk(prev_last) && u8_is_cjk(first)) && sb_putc(out, ' ') < 0)
 				return -1;
 		}
+		prev_last = c;
 		snprintf(mark, sizeof mark, "[%d]", p->passage + 1);
 		prev = last_cp(t, at, &before);
 		if ((c == '.' || c == '!' || c == '?') && at > p->start && prev != '.' && prev != '!' && prev != '?') {

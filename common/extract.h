@@ -10,7 +10,13 @@
  * little), times a small preference for higher-ranked passages. A term of
  * the passage's title counts EXT_TITLE_WEIGHT as much: the title says what
  * the whole passage is about ("DenseNet"), so a sentence does not win by
- * repeating it but by holding what the question asks about it. The best
+ * repeating it but by holding what the question asks about it. Instead the
+ * question's weight that the title holds is added, EXT_TITLE_BONUS times, to
+ * every sentence of that passage that matches the question at all (the
+ * passage about the question's subject is the place to look); and when the
+ * title holds every word of the question but those every question has
+ * ("What is DenseNet?"), the passage's first sentence, which most often
+ * says what its subject is, counts EXT_LEAD_BONUS more. The best
  * sentence is taken; others follow while they score at least
  * EXT_KEEP_RATIO of it, add question terms not covered yet and say
  * something new (not a near copy: overlapping chunks repeat sentences).
@@ -32,6 +38,9 @@
 #define EXT_KEEP_RATIO 0.6
 #define EXT_MIN_COVERAGE 0.2
 #define EXT_TITLE_WEIGHT 0.5
+#define EXT_TITLE_BONUS 1.0
+#define EXT_LEAD_BONUS 0.3
+#define EXT_COMMON_WEIGHT 0.2	/* a question term weighing no more is a word every question has */
 
 typedef struct {
 	int max_sentences;	/* >= 1 */
