@@ -43,3 +43,10 @@ echo '稠密连接网络是什么？' | "$bin/rag-query" -d "$kb" --hybrid --for
 echo "\$ echo '{\"id\":\"q1\",\"question\":\"How does quillsort order lines?\"}' | rag-query -d kb -k 1 | jq -c ..."
 echo '{"id":"q1","question":"How does quillsort order lines?"}' | "$bin/rag-query" -d "$kb" -k 1 |
 	jq -c '{id, question, hits: [.hits[] | {rank, score, id, title}]}'
+echo
+echo "\$ echo 'What is DenseNet?' | rag-query -d kb | rag-answer"
+echo 'What is DenseNet?' | "$bin/rag-query" -d "$kb" | "$bin/rag-answer" | jq .
+echo "\$ echo '稠密连接网络的增长率是什么？' | rag-query -d kb | rag-answer --text"
+echo '稠密连接网络的增长率是什么？' | "$bin/rag-query" -d "$kb" | "$bin/rag-answer" --text
+echo "\$ echo 'How tall is the Eiffel Tower?' | rag-query -d kb | rag-answer --text"
+echo 'How tall is the Eiffel Tower?' | "$bin/rag-query" -d "$kb" | "$bin/rag-answer" --text
