@@ -775,10 +775,10 @@ int main(int argc, char **argv)
 		return EXIT_INDEX;
 	}
 	qry_set_nprobe(run.q, nprobe);
-	if (!has_weights)
-		qry_default_weights(qry_embedder(run.q), &wv, &wl);
-	run.o.w_vec = wv;
-	run.o.w_lex = wl;
+	if (has_weights) {
+		run.o.w_vec = wv;
+		run.o.w_lex = wl;
+	}
 
 	/* the embedder is the index's; what the command line says must agree */
 	{

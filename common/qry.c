@@ -86,7 +86,7 @@ void qry_opts_init(qry_opts *o)
 	o->k = 5;
 	o->mmr_lambda = 0.5;
 	o->rrf_k = QRY_RRF_K;
-	qry_default_weights("", &o->w_vec, &o->w_lex);
+	o->w_vec = o->w_lex = -1;	/* the embedder's defaults */
 }
 
 void qry_default_weights(const char *embedder, double *w_vec, double *w_lex)
@@ -528,17 +528,20 @@ static int json_matches(json_object *v, const char *value)
 
 int qry_value_matches(const char *json, size_t len, const char *value)
 {
-	json_tokener *tok = json_tokener_new();
+	char *s = malloc(len + 1);
 	json_object *v;
 	int r = 0;
 
-	if (tok == NULL)
+	if (s == NULL)
 		return 0;
-	v = json_tokener_parse_ex(tok, json, (int)len);
-	if (v != NULL && json_tokener_get_error(tok) == json_tokener_success)
-		r = json_matches(v, value);
+	memcpy(s, json, len);
+	s[len] = '\0';
+	/* a number must be seen to end: the whole text, terminated */
+	v = json_tokener_parse(s);
+	if (v != NULL || strcmp(s, "null") == 0)
+		r = v ? json_matches(v, value) : strcmp(value, "null") == 0;
 	json_object_put(v);
-	json_tokener_free(tok);
+	free(s);
 	return r;
 }
 
@@ -1338,6 +1341,7 @@ static int hybrid(qry *q, const qry_opts *o, long need, long slot, struct clist 
 	struct clist v = { 0 }, f = { 0 };
 	long nd = need > QRY_DENSE_N ? need : QRY_DENSE_N, nf = need > QRY_LEX_N ? need : QRY_LEX_N;
 	size_t i, k = 0;
+	double wv, wl;
 	int r = -1;
 
 	if ((q->dim > 0 && dense(q, o, nd, slot, &v, err, errlen) < 0) || full_text(q, o, nf, &f, err, errlen) < 0)
@@ -1384,11 +1388,16 @@ static int hybrid(qry *q, const qry_opts *o, long need, long slot, struct clist 
 	qsort(out->v, out->n, sizeof *out->v, cmp_lex);
 	for (i = 0, k = 0; i < out->n; i++)
 		out->v[i].lrank = out->v[i].lex > 0 ? (long)++k : 0;
+	qry_default_weights(q->embedder, &wv, &wl);
+	if (o->w_vec >= 0 && o->w_lex >= 0) {
+		wv = o->w_vec;
+		wl = o->w_lex;
+	}
 	for (i = 0; i < out->n; i++) {
 		struct cand *c = &out->v[i];
 
-		c->score = (c->vrank ? o->w_vec / (o->rrf_k + (double)c->vrank) : 0)
-			   + (c->lrank ? o->w_lex / (o->rrf_k + (double)c->lrank) : 0);
+		c->score = (c->vrank ? wv / (o->rrf_k + (double)c->vrank) : 0)
+			   + (c->lrank ? wl / (o->rrf_k + (double)c->lrank) : 0);
 	}
 	r = 0;
 	goto out;

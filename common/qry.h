@@ -62,22 +62,25 @@ typedef struct {
 	double mmr_lambda;	/* relevance against novelty, in [0, 1] */
 	int has_min_score;
 	double min_score;
-	double w_vec, w_lex, rrf_k;
+	double w_vec, w_lex;	/* hybrid's weights; negative: qry_default_weights */
+	double rrf_k;
 	const char *const *sources;	/* shell patterns; a chunk passes if any matches */
 	size_t nsources;
 	const qry_where *where;	/* a chunk passes if all hold */
 	size_t nwhere;
 } qry_opts;
 
-/* k 5, vector mode, no filters, MMR lambda 0.5, RRF k 60 and the default
- * weights. */
+/* k 5, vector mode, no filters, MMR lambda 0.5, RRF k 60, the index's
+ * default weights. */
 void qry_opts_init(qry_opts *o);
 
 /* The default RRF weights of the vector and the lexical list for an index
- * built with this embedder: the built-in embedder's vector is a hashed copy
- * of the same terms the lexical list scores exactly, weaker than it
- * (bench/RESULTS.md), so it counts less; a model's vector is evidence of
- * another kind and counts as much. */
+ * built with this embedder. The built-in embedder's vector is a hashed copy
+ * of the same terms the lexical list scores exactly, and a noisier one: on
+ * both retrieval sets every weight above 0 for it lowered nDCG@10
+ * (bench/RESULTS.md), so it gets 0 and its list serves as candidates for the
+ * lexical one; a model's vector is evidence of another kind and counts as
+ * much as the lexical list. */
 void qry_default_weights(const char *embedder, double *w_vec, double *w_lex);
 
 /* nprobe used for an inverted file of nlist lists when none is asked: half

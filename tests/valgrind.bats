@@ -80,3 +80,20 @@ teardown() {
 	assert_failure 3
 	[ "$(wc -l < h.jsonl)" -eq 5 ]
 }
+
+@test "valgrind: rag-query in every mode, filters, MMR, bad lines, shards, an exact search without the faiss file" {
+	rag-split -s 300 -o 120 "$DATA"/demo/* | rag-embed --dim 32 > emb.jsonl
+	rag-index -d kb < emb.jsonl
+	rag-index -d kb2 --merge kb
+	printf '%s\n' 'What is DenseNet?' '{"id":1,"question":"residual block"}' '{"question":""}' 'not json {' '稠密连接网络' > q.txt
+	for args in "" "--mode bm25" "--hybrid --mmr 0.5" "--hybrid --weights 1,1 --format text" \
+		    "--source *.md --where seq=1 -k 2" "-d kb2 --min-score 0.1"; do
+		run --separate-stderr vg rag-query -d kb $args q.txt
+		[ "$status" -ne 99 ] || fail "rag-query $args: $stderr"
+		assert_failure 1
+	done
+	rm kb/vectors-*.faiss
+	run --separate-stderr vg rag-query -d kb -v q.txt
+	[ "$status" -ne 99 ] || fail "$stderr"
+	assert_failure 1
+}
