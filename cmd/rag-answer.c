@@ -699,36 +699,6 @@ static char *read_file(const char *path, size_t *len, const char *what)
 	return b.buf;
 }
 
-static char *read_key_file(const char *path)
-{
-	size_t len;
-	char *k = read_file(path, &len, "--api-key-file");
-
-	if (k == NULL)
-		return NULL;
-	while (len > 0 && (k[len - 1] == '\n' || k[len - 1] == '\r' || k[len - 1] == ' '))
-		k[--len] = '\0';
-	if (len == 0) {
-		msg_error("--api-key-file %s: the file is empty", path);
-		free(k);
-		return NULL;
-	}
-	return k;
-}
-
-static int parse_seconds(const char *name, const char *arg, double *out)
-{
-	char *end;
-	double v = strtod(arg, &end);
-
-	if (end == arg || *end != '\0' || !(v >= 0) || v > 1e6) {
-		opt_usage_error(help, "%s: '%s' is not a number of seconds", name, arg);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
 static int parse_budget(const char *arg, long *n, enum prompt_unit *unit)
 {
 	char buf[32];
@@ -881,11 +851,11 @@ int main(int argc, char **argv)
 			ho.retries = (int)lv;
 			break;
 		case OPT_TIMEOUT:
-			if (parse_seconds("--timeout", optarg, &ho.timeout) < 0)
+			if (opt_double("--timeout", optarg, 0, 1e6, &ho.timeout) < 0)
 				return EXIT_USAGE;
 			break;
 		case OPT_CONNECT_TIMEOUT:
-			if (parse_seconds("--connect-timeout", optarg, &ho.connect_timeout) < 0)
+			if (opt_double("--connect-timeout", optarg, 0, 1e6, &ho.connect_timeout) < 0)
 				return EXIT_USAGE;
 			break;
 		case OPT_CACERT:
@@ -908,18 +878,13 @@ int main(int argc, char **argv)
 
 	/* flags first, then the environment, then the built-in answerer */
 	if (nurls == 0 && !extractive) {
-		env = getenv("RAG_LLM_URL");
-		if (env == NULL || *env == '\0')
-			env = getenv("OPENAI_BASE_URL");
-		if (env && *env) {
-			char *p, *save = NULL;
+		long n = http_env_urls("RAG_LLM_URL", urls, MAX_LIST, &url_env);
 
-			url_env = strdup(env);
-			if (url_env == NULL)
-				return EXIT_SOME_FAILED;
-			for (p = strtok_r(url_env, ", ", &save); p && nurls < MAX_LIST; p = strtok_r(NULL, ", ", &save))
-				urls[nurls++] = p;
+		if (n < 0) {
+			msg_error("out of memory");
+			return EXIT_SOME_FAILED;
 		}
+		nurls = (size_t)n;
 	}
 	if (run.chat.model == NULL && (env = getenv("RAG_LLM_MODEL")) && *env)
 		run.chat.model = env;
@@ -938,12 +903,9 @@ int main(int argc, char **argv)
 			opt_usage_error(help, "a server needs --model (or RAG_LLM_MODEL)");
 			goto usage;
 		}
-		if (key_file) {
-			key = read_key_file(key_file);
-			if (key == NULL)
-				goto usage;
-		} else if (((env = getenv("RAG_API_KEY")) && *env) || ((env = getenv("OPENAI_API_KEY")) && *env)) {
-			key = strdup(env);
+		if (http_key_load(key_file, &key, err, sizeof err) < 0) {
+			msg_error("--api-key-file %s", err);
+			goto usage;
 		}
 		if (run.text || history_path)
 			run.parallel = 1;
@@ -952,10 +914,7 @@ int main(int argc, char **argv)
 		ho.api_key = key;
 		ho.parallel = (int)run.parallel;
 		run.http = http_new(&ho, err, sizeof err);
-		if (key) {
-			explicit_bzero(key, strlen(key));
-			free(key);
-		}
+		http_key_free(key);
 		if (run.http == NULL) {
 			msg_error("%s", err);
 			goto usage;

@@ -533,41 +533,6 @@ static int add_to_batch(struct run *run, struct rec *r)
 
 /* ---- main ---- */
 
-static char *read_key_file(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char buf[4096];
-	size_t n;
-
-	if (f == NULL) {
-		msg_error("%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
-		buf[--n] = '\0';
-	if (n == 0) {
-		msg_error("%s: the file is empty", path);
-		return NULL;
-	}
-	return strdup(buf);
-}
-
-static int parse_seconds(const char *name, const char *arg, double *out)
-{
-	char *end;
-	double v = strtod(arg, &end);
-
-	if (end == arg || *end != '\0' || !(v >= 0) || v > 1e6) {
-		msg_error("%s: '%s' is not a number of seconds", name, arg);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -651,19 +616,19 @@ int main(int argc, char **argv)
 			ho.retries = (int)lv;
 			break;
 		case OPT_RPS:
-			if (parse_seconds("--rps", optarg, &ho.rps) < 0)
+			if (opt_double("--rps", optarg, 0, 1e6, &ho.rps) < 0)
 				return EXIT_USAGE;
 			break;
 		case OPT_TPM:
-			if (parse_seconds("--tpm", optarg, &ho.tpm) < 0)
+			if (opt_double("--tpm", optarg, 0, 1e6, &ho.tpm) < 0)
 				return EXIT_USAGE;
 			break;
 		case OPT_TIMEOUT:
-			if (parse_seconds("--timeout", optarg, &ho.timeout) < 0)
+			if (opt_double("--timeout", optarg, 0, 1e6, &ho.timeout) < 0)
 				return EXIT_USAGE;
 			break;
 		case OPT_CONNECT_TIMEOUT:
-			if (parse_seconds("--connect-timeout", optarg, &ho.connect_timeout) < 0)
+			if (opt_double("--connect-timeout", optarg, 0, 1e6, &ho.connect_timeout) < 0)
 				return EXIT_USAGE;
 			break;
 		case OPT_CACERT:
@@ -693,19 +658,13 @@ int main(int argc, char **argv)
 
 	/* flags first, then the environment, then the built-in embedder */
 	if (nurls == 0) {
-		env = getenv("RAG_EMBED_URL");
-		if (env == NULL || *env == '\0')
-			env = getenv("OPENAI_BASE_URL");
-		if (env && *env) {
-			char *p, *save = NULL;
+		long n = http_env_urls("RAG_EMBED_URL", urls, sizeof urls / sizeof urls[0], &url_env);
 
-			url_env = strdup(env);
-			if (url_env == NULL)
-				return EXIT_SOME_FAILED;
-			for (p = strtok_r(url_env, ", ", &save); p && nurls < sizeof urls / sizeof urls[0];
-			     p = strtok_r(NULL, ", ", &save))
-				urls[nurls++] = p;
+		if (n < 0) {
+			msg_error("out of memory");
+			return EXIT_SOME_FAILED;
 		}
+		nurls = (size_t)n;
 	}
 	if (run.model == NULL && (env = getenv("RAG_EMBED_MODEL")) && *env)
 		run.model = env;
@@ -718,23 +677,16 @@ int main(int argc, char **argv)
 			free(url_env);
 			return EXIT_USAGE;
 		}
-		if (key_file) {
-			key = read_key_file(key_file);
-			if (key == NULL) {
-				free(url_env);
-				return EXIT_USAGE;
-			}
-		} else if (((env = getenv("RAG_API_KEY")) && *env) || ((env = getenv("OPENAI_API_KEY")) && *env)) {
-			key = strdup(env);
+		if (http_key_load(key_file, &key, err, sizeof err) < 0) {
+			msg_error("%s", err);
+			free(url_env);
+			return EXIT_USAGE;
 		}
 		ho.urls = urls;
 		ho.nurls = nurls;
 		ho.api_key = key;
 		run.http = http_new(&ho, err, sizeof err);
-		if (key) {
-			memset(key, 0, strlen(key));
-			free(key);
-		}
+		http_key_free(key);
 		if (run.http == NULL) {
 			msg_error("%s", err);
 			free(url_env);

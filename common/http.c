@@ -1052,6 +1052,69 @@ void http_result_free(http_result *res)
 	res->len = 0;
 }
 
+int http_key_load(const char *key_file, char **key, char *err, size_t errlen)
+{
+	const char *env;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+
+	*key = NULL;
+	if (key_file == NULL) {
+		if (((env = getenv("RAG_API_KEY")) && *env) || ((env = getenv("OPENAI_API_KEY")) && *env)) {
+			*key = strdup(env);
+			if (*key == NULL) {
+				set_err(err, errlen, "out of memory");
+				return -1;
+			}
+		}
+		return 0;
+	}
+	f = fopen(key_file, "r");
+	if (f == NULL) {
+		set_err(err, errlen, "%s: %s", key_file, strerror(errno));
+		return -1;
+	}
+	n = getline(&line, &cap, f);
+	fclose(f);
+	while (n > 0 && strchr("\r\n \t", line[n - 1]))
+		line[--n] = '\0';
+	if (n <= 0) {
+		set_err(err, errlen, "%s: no key in the file", key_file);
+		if (line)
+			explicit_bzero(line, cap);
+		free(line);
+		return -1;
+	}
+	*key = line;
+	return 0;
+}
+
+void http_key_free(char *key)
+{
+	wipe_free(key);
+}
+
+long http_env_urls(const char *var, const char **urls, size_t max, char **buf)
+{
+	const char *env = getenv(var);
+	char *p, *save = NULL;
+	long n = 0;
+
+	*buf = NULL;
+	if (env == NULL || *env == '\0')
+		env = getenv("OPENAI_BASE_URL");
+	if (env == NULL || *env == '\0')
+		return 0;
+	*buf = strdup(env);
+	if (*buf == NULL)
+		return -1;
+	for (p = strtok_r(*buf, ", ", &save); p && (size_t)n < max; p = strtok_r(NULL, ", ", &save))
+		urls[n++] = p;
+	return n;
+}
+
 long http_estimate_tokens(const char *utf8, size_t len)
 {
 	long cjk = 0, other = 0;

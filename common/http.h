@@ -132,6 +132,19 @@ void http_reject(http_client *c, const http_result *res);
 
 void http_result_free(http_result *res);
 
+/* The API key: the first line of key_file when one is given (its line end
+ * and trailing blanks dropped), else $RAG_API_KEY, else $OPENAI_API_KEY;
+ * *key NULL when there is none. 0, or -1 with the reason in err (the file
+ * cannot be read or holds no key). http_key_free wipes it. */
+int http_key_load(const char *key_file, char **key, char *err, size_t errlen);
+void http_key_free(char *key);
+
+/* The servers the environment names: $var, else $OPENAI_BASE_URL, split at
+ * commas and spaces. At most max go into urls, pointing into *buf, which the
+ * caller frees (NULL when there are none). The number of URLs, or -1 when
+ * memory ran out. */
+long http_env_urls(const char *var, const char **urls, size_t max, char **buf);
+
 /* The estimate used for tpm: 1 token per CJK character (Han, kana,
  * hangul and their punctuation) plus 1 per 4 other characters, rounded up;
  * invalid UTF-8 counts 1 character per byte. Real tokenizers give about as

@@ -49,6 +49,25 @@ enum opt_result opt_std(int c, const char *help)
 	}
 }
 
+int opt_double(const char *name, const char *arg, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (end == arg || *end != '\0' || errno == ERANGE || v != v) {
+		msg_error("%s: '%s' is not a number", name, arg);
+		return -1;
+	}
+	if (v < min || v > max) {
+		msg_error("%s: %g is out of range (%g to %g)", name, v, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 int opt_long(const char *name, const char *arg, long min, long max, long *out)
 {
 	char *end;

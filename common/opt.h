@@ -32,6 +32,9 @@ enum opt_result opt_std(int c, const char *help);
  * print "prog: NAME: ..." and return -1. */
 int opt_long(const char *name, const char *arg, long min, long max, long *out);
 
+/* The same for a decimal number (seconds, rates, weights) in [min, max]. */
+int opt_double(const char *name, const char *arg, double min, double max, double *out);
+
 /* Print "prog: text" and the usage line to stderr (the caller exits 2). */
 void opt_usage_error(const char *help, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

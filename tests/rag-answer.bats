@@ -566,4 +566,31 @@ req() {
 	run --separate-stderr rag-answer -u "$URL" -m m --api-key sk-SECRET-123 en.jsonl
 	assert_failure 2
 	[[ $stderr != *SECRET* ]] || fail "the key leaked: $stderr"
+	run --separate-stderr rag-answer -u "$URL" -m m --api-key-file missing.txt en.jsonl
+	assert_failure 2
+	[[ $stderr == *"--api-key-file missing.txt: No such file or directory"* ]] || fail "$stderr"
+	: > empty.txt
+	run --separate-stderr rag-answer -u "$URL" -m m --api-key-file empty.txt en.jsonl
+	assert_failure 2
+	[[ $stderr == *"empty.txt: no key in the file"* ]] || fail "$stderr"
+}
+
+@test "TLS: the server's certificate is verified; --cacert trusts a private one" {
+	command -v openssl >/dev/null || skip "openssl is not installed"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+		-keyout key.pem -out cert.pem -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+	server_chat --tls cert.pem:key.pem
+	run --separate-stderr rag-answer -u "$URL" -m m --retries 0 en.jsonl
+	assert_failure 3
+	[[ $stderr == *"no answer: $URL/chat/completions: "*certificate* ]] || fail "$stderr"
+	run --separate-stderr rag-answer -u "$URL" -m m --cacert cert.pem en.jsonl
+	assert_success
+	assert_jq '.[0].answerer == "api:m"'
+}
+
+@test "fail-over: RAG_LLM_URL lists several servers; a dead one is passed over" {
+	server_chat
+	RAG_LLM_URL="http://127.0.0.1:$(free_port)/v1,$URL" run --separate-stderr rag-answer -m m -q en.jsonl
+	assert_success
+	assert_jq '.[0].answerer == "api:m" and (.[0].citations | length) == 3'
 }
