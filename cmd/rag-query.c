@@ -484,25 +484,6 @@ static int more_ready(FILE *in)
 
 /* ---- options ---- */
 
-static int parse_number(const char *name, const char *arg, double min, double max, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(arg, &end);
-	if (end == arg || *end != '\0' || errno == ERANGE || !isfinite(v)) {
-		msg_error("%s: '%s' is not a number", name, arg);
-		return -1;
-	}
-	if (v < min || v > max) {
-		msg_error("%s: %s is out of range (%g to %g)", name, arg, min, max);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
 static int parse_weights(const char *arg, double *wv, double *wl)
 {
 	char buf[128], *comma;
@@ -514,36 +495,13 @@ static int parse_weights(const char *arg, double *wv, double *wl)
 		return -1;
 	}
 	*comma = '\0';
-	if (parse_number("--weights", buf, 0, 1e6, wv) < 0 || parse_number("--weights", comma + 1, 0, 1e6, wl) < 0)
+	if (opt_double("--weights", buf, 0, 1e6, wv) < 0 || opt_double("--weights", comma + 1, 0, 1e6, wl) < 0)
 		return -1;
 	if (*wv == 0 && *wl == 0) {
 		msg_error("--weights: both are 0");
 		return -1;
 	}
 	return 0;
-}
-
-static char *read_key(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-
-	if (f == NULL) {
-		msg_error("%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	n = getline(&line, &cap, f);
-	fclose(f);
-	while (n > 0 && strchr("\r\n \t", line[n - 1]))
-		line[--n] = '\0';
-	if (n <= 0) {
-		msg_error("%s: no key in the file", path);
-		free(line);
-		return NULL;
-	}
-	return line;
 }
 
 /* The server's model, from an index's embedder name "api:MODEL:DIM". */
@@ -585,7 +543,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *dirs[64], *sources[256], *urls[64], *want_embedder = NULL, *want_model = NULL, *key_file = NULL;
-	const char *env, *mode = NULL;
+	const char *mode = NULL;
 	qry_where where[64];
 	size_t ndirs = 0, nsources = 0, nwhere = 0, nurls = 0;
 	int c, i, hybrid = 0, has_weights = 0, has_rrf = 0, has_fetch = 0, nfiles, output_failed = 0;
@@ -638,12 +596,12 @@ int main(int argc, char **argv)
 			has_weights = 1;
 			break;
 		case OPT_RRF_K:
-			if (parse_number("--rrf-k", optarg, 0, 1e9, &run.o.rrf_k) < 0)
+			if (opt_double("--rrf-k", optarg, 0, 1e9, &run.o.rrf_k) < 0)
 				return EXIT_USAGE;
 			has_rrf = 1;
 			break;
 		case OPT_MIN_SCORE:
-			if (parse_number("--min-score", optarg, -1e300, 1e300, &run.o.min_score) < 0)
+			if (opt_double("--min-score", optarg, -1e300, 1e300, &run.o.min_score) < 0)
 				return EXIT_USAGE;
 			run.o.has_min_score = 1;
 			break;
@@ -655,7 +613,7 @@ int main(int argc, char **argv)
 			    && strspn(argv[optind], "0123456789.") == strlen(argv[optind])) {
 				optarg = argv[optind++];
 			}
-			if (optarg && parse_number("--mmr", optarg, 0, 1, &run.o.mmr_lambda) < 0)
+			if (optarg && opt_double("--mmr", optarg, 0, 1, &run.o.mmr_lambda) < 0)
 				return EXIT_USAGE;
 			break;
 		case OPT_FETCH_K:
@@ -724,11 +682,11 @@ int main(int argc, char **argv)
 			ho.retries = (int)lv;
 			break;
 		case OPT_TIMEOUT:
-			if (parse_number("--timeout", optarg, 0, 1e6, &ho.timeout) < 0)
+			if (opt_double("--timeout", optarg, 0, 1e6, &ho.timeout) < 0)
 				return EXIT_USAGE;
 			break;
 		case OPT_CONNECT_TIMEOUT:
-			if (parse_number("--connect-timeout", optarg, 0, 1e6, &ho.connect_timeout) < 0)
+			if (opt_double("--connect-timeout", optarg, 0, 1e6, &ho.connect_timeout) < 0)
 				return EXIT_USAGE;
 			break;
 		case OPT_CACERT:
@@ -807,41 +765,28 @@ int main(int argc, char **argv)
 		}
 		if (server && run.o.mode != QRY_BM25) {
 			if (nurls == 0) {
-				env = getenv("RAG_EMBED_URL");
-				if (env == NULL || *env == '\0')
-					env = getenv("OPENAI_BASE_URL");
-				if (env && *env) {
-					char *p, *save = NULL;
+				long n = http_env_urls("RAG_EMBED_URL", urls, sizeof urls / sizeof urls[0], &url_env);
 
-					url_env = strdup(env);
-					if (url_env == NULL) {
-						msg_error("out of memory");
-						goto fail;
-					}
-					for (p = strtok_r(url_env, ", ", &save); p && nurls < sizeof urls / sizeof urls[0];
-					     p = strtok_r(NULL, ", ", &save))
-						urls[nurls++] = p;
+				if (n < 0) {
+					msg_error("out of memory");
+					goto fail;
 				}
+				nurls = (size_t)n;
 			}
 			if (nurls == 0) {
 				msg_error("%s was built with %s: give its server with -u URL or RAG_EMBED_URL", dirs[0], name);
 				goto usage_fail;
 			}
-			if (key_file) {
-				if ((key = read_key(key_file)) == NULL)
-					goto usage_fail;
-			} else if (((env = getenv("RAG_API_KEY")) && *env) || ((env = getenv("OPENAI_API_KEY")) && *env)) {
-				key = strdup(env);
+			if (http_key_load(key_file, &key, err, sizeof err) < 0) {
+				msg_error("%s", err);
+				goto usage_fail;
 			}
 			ho.urls = urls;
 			ho.nurls = nurls;
 			ho.api_key = key;
 			ho.parallel = 1;
 			run.http = http_new(&ho, err, sizeof err);
-			if (key) {
-				memset(key, 0, strlen(key));
-				free(key);
-			}
+			http_key_free(key);
 			if (run.http == NULL) {
 				msg_error("%s", err);
 				goto usage_fail;

@@ -526,7 +526,27 @@ EOF
 	[[ "$stderr" == *"bad answer"*"dimension"* ]]
 }
 
-@test "--api-key is refused; the key file is read; options need their values" {
+@test "the server's key: from --api-key-file or RAG_API_KEY, never printed" {
+	server_start --dim 16 --require-key sekrit-key-42
+	jq -c 'del(.title, .embedding, .embedder)' "$SYN" | head -10 >chunks.jsonl
+	RAG_API_KEY=sekrit-key-42 rag-embed -u "$SERVER_URL" -m m --no-cache chunks.jsonl | rag-index -d skb
+	text=$(jq -r 'select(.id == "/syn/s002.txt#1") | .text' chunks.jsonl)
+	printf 'sekrit-key-42\n' >key
+	run --separate-stderr rag-query -d skb -u "$SERVER_URL" --api-key-file key -k 1 <<<"$text"
+	assert_success
+	assert_jq '.[0].hits[0].id == "/syn/s002.txt#1"'
+	RAG_API_KEY=sekrit-key-42 run --separate-stderr rag-query -d skb -u "$SERVER_URL" -k 1 <<<"$text"
+	assert_success
+	RAG_API_KEY=wrong-key run --separate-stderr rag-query -d skb -u "$SERVER_URL" --retries 0 -v <<<"$text"
+	assert_failure 3
+	[[ "$stderr" == *"401"* ]]
+	[[ "$stderr" != *wrong-key* ]]
+	run --separate-stderr rag-query -d skb -u "$SERVER_URL" --api-key-file nosuch <<<"$text"
+	assert_failure 2
+	[[ "$stderr" == *nosuch* ]]
+}
+
+@test "--api-key is refused; options need their values" {
 	run --separate-stderr rag-query -d "$KB" --api-key secret123 </dev/null
 	assert_failure 2
 	[[ "$stderr" != *secret123* ]]
