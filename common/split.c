@@ -92,10 +92,15 @@ static void discard_before(split *s, size_t abs)
 
 	if (abs <= s->base)
 		return;
+	/* Moving the rest down costs its length, so it waits until the part
+	 * dropped is at least as long: each byte then moves a bounded number
+	 * of times, even when one long piece yields thousands of chunks. */
 	drop = abs - s->base;
-	memmove(s->buf.buf, s->buf.buf + drop, s->buf.len - drop + 1);
-	s->buf.len -= drop;
-	s->base = abs;
+	if (drop >= s->buf.len - drop) {
+		memmove(s->buf.buf, s->buf.buf + drop, s->buf.len - drop + 1);
+		s->buf.len -= drop;
+		s->base = abs;
+	}
 	for (keep = 0; keep + 1 < s->nmarks && s->marks[keep + 1].off <= abs; keep++)
 		;
 	if (keep > 0) {
