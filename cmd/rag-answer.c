@@ -50,8 +50,7 @@ static const char help[] =
 
 enum {
 	OPT_SENTENCES = OPT_FIRST_PRIVATE, OPT_STREAM, OPT_NO_STREAM, OPT_TEMPLATE, OPT_SYSTEM, OPT_MAX_CONTEXT,
-	OPT_HISTORY, OPT_TURNS, OPT_TEMPERATURE, OPT_MAX_TOKENS, OPT_STOP, OPT_PARAM, OPT_PARALLEL, OPT_API_KEY_FILE,
-	OPT_API_KEY, OPT_RETRIES, OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_CACERT
+	OPT_HISTORY, OPT_TURNS, OPT_TEMPERATURE, OPT_MAX_TOKENS, OPT_STOP, OPT_PARAM, OPT_PARALLEL
 };
 
 /* Exit status when some questions got no answer because of the server. */
@@ -734,12 +733,7 @@ int main(int argc, char **argv)
 		{ "stop", required_argument, NULL, OPT_STOP },
 		{ "param", required_argument, NULL, OPT_PARAM },
 		{ "parallel", required_argument, NULL, OPT_PARALLEL },
-		{ "api-key-file", required_argument, NULL, OPT_API_KEY_FILE },
-		{ "api-key", required_argument, NULL, OPT_API_KEY },
-		{ "retries", required_argument, NULL, OPT_RETRIES },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
-		{ "cacert", required_argument, NULL, OPT_CACERT },
+		HTTP_OPT_LONG,
 		OPT_STD_LONG,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -749,8 +743,8 @@ int main(int argc, char **argv)
 	http_opts ho;
 	struct run run;
 	hist history;
-	long lv, turns = 4, sentences = EXT_MAX_SENTENCES;
-	int c, i, nfiles, extractive = 0, stream = -1, stop = 0, status;
+	long turns = 4, sentences = EXT_MAX_SENTENCES;
+	int c, r, i, nfiles, extractive = 0, stream = -1, stop = 0, status;
 	char **names;
 
 	msg_init(argv);
@@ -837,31 +831,12 @@ int main(int argc, char **argv)
 			if (opt_long("--parallel", optarg, 1, 256, &run.parallel) < 0)
 				return EXIT_USAGE;
 			break;
-		case OPT_API_KEY_FILE:
-			key_file = optarg;
-			break;
-		case OPT_API_KEY:
-			/* not echoed: the value is the secret */
-			opt_usage_error(help, "--api-key: a key is never taken from the command line, where ps shows it;"
-					" set RAG_API_KEY or use --api-key-file");
-			return EXIT_USAGE;
-		case OPT_RETRIES:
-			if (opt_long("--retries", optarg, 0, 100, &lv) < 0)
-				return EXIT_USAGE;
-			ho.retries = (int)lv;
-			break;
-		case OPT_TIMEOUT:
-			if (opt_double("--timeout", optarg, 0, 1e6, &ho.timeout) < 0)
-				return EXIT_USAGE;
-			break;
-		case OPT_CONNECT_TIMEOUT:
-			if (opt_double("--connect-timeout", optarg, 0, 1e6, &ho.connect_timeout) < 0)
-				return EXIT_USAGE;
-			break;
-		case OPT_CACERT:
-			ho.ca_file = optarg;
-			break;
 		default:
+			if ((r = http_opt(c, optarg, &ho, &key_file, help)) != 0) {
+				if (r < 0)
+					return EXIT_USAGE;
+				break;
+			}
 			switch (opt_std(c, help)) {
 			case OPT_HANDLED:
 				break;

@@ -42,9 +42,8 @@ static const char help[] =
 	"      --version          print the version\n";
 
 enum {
-	OPT_API_KEY_FILE = OPT_FIRST_PRIVATE, OPT_DIM, OPT_BATCH, OPT_MAX_CHARS, OPT_PARALLEL, OPT_RPS,
-	OPT_TPM, OPT_RETRIES, OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_CACERT, OPT_CACHE, OPT_NO_CACHE,
-	OPT_SKIP_ERRORS, OPT_API_KEY
+	OPT_DIM = OPT_FIRST_PRIVATE, OPT_BATCH, OPT_MAX_CHARS, OPT_PARALLEL, OPT_RPS, OPT_TPM, OPT_CACHE,
+	OPT_NO_CACHE, OPT_SKIP_ERRORS
 };
 
 /* Exit status when a server failed for good and the run stopped. */
@@ -538,18 +537,13 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "url", required_argument, NULL, 'u' },
 		{ "model", required_argument, NULL, 'm' },
-		{ "api-key-file", required_argument, NULL, OPT_API_KEY_FILE },
-		{ "api-key", required_argument, NULL, OPT_API_KEY },
 		{ "dim", required_argument, NULL, OPT_DIM },
 		{ "batch", required_argument, NULL, OPT_BATCH },
 		{ "max-chars", required_argument, NULL, OPT_MAX_CHARS },
 		{ "parallel", required_argument, NULL, OPT_PARALLEL },
 		{ "rps", required_argument, NULL, OPT_RPS },
 		{ "tpm", required_argument, NULL, OPT_TPM },
-		{ "retries", required_argument, NULL, OPT_RETRIES },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
-		{ "cacert", required_argument, NULL, OPT_CACERT },
+		HTTP_OPT_LONG,
 		{ "cache", required_argument, NULL, OPT_CACHE },
 		{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
 		{ "skip-errors", required_argument, NULL, OPT_SKIP_ERRORS },
@@ -563,7 +557,7 @@ int main(int argc, char **argv)
 	http_opts ho;
 	struct run run;
 	long dim = EMB_LEX_DEFAULT_DIM, lv;
-	int c, no_cache = 0, i, nfiles, output_failed = 0;
+	int c, r, no_cache = 0, i, nfiles, output_failed = 0;
 	char **names;
 
 	msg_init(argv);
@@ -585,14 +579,6 @@ int main(int argc, char **argv)
 		case 'm':
 			run.model = optarg;
 			break;
-		case OPT_API_KEY_FILE:
-			key_file = optarg;
-			break;
-		case OPT_API_KEY:
-			/* not echoed: the value is the secret */
-			opt_usage_error(help, "--api-key: a key is never taken from the command line, where ps shows it;"
-					" set RAG_API_KEY or use --api-key-file");
-			return EXIT_USAGE;
 		case OPT_DIM:
 			if (opt_long("--dim", optarg, 8, 65536, &dim) < 0)
 				return EXIT_USAGE;
@@ -610,11 +596,6 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			ho.parallel = (int)lv;
 			break;
-		case OPT_RETRIES:
-			if (opt_long("--retries", optarg, 0, 100, &lv) < 0)
-				return EXIT_USAGE;
-			ho.retries = (int)lv;
-			break;
 		case OPT_RPS:
 			if (opt_double("--rps", optarg, 0, 1e6, &ho.rps) < 0)
 				return EXIT_USAGE;
@@ -622,17 +603,6 @@ int main(int argc, char **argv)
 		case OPT_TPM:
 			if (opt_double("--tpm", optarg, 0, 1e6, &ho.tpm) < 0)
 				return EXIT_USAGE;
-			break;
-		case OPT_TIMEOUT:
-			if (opt_double("--timeout", optarg, 0, 1e6, &ho.timeout) < 0)
-				return EXIT_USAGE;
-			break;
-		case OPT_CONNECT_TIMEOUT:
-			if (opt_double("--connect-timeout", optarg, 0, 1e6, &ho.connect_timeout) < 0)
-				return EXIT_USAGE;
-			break;
-		case OPT_CACERT:
-			ho.ca_file = optarg;
 			break;
 		case OPT_CACHE:
 			cache_dir = optarg;
@@ -644,6 +614,11 @@ int main(int argc, char **argv)
 			run.skip_path = optarg;
 			break;
 		default:
+			if ((r = http_opt(c, optarg, &ho, &key_file, help)) != 0) {
+				if (r < 0)
+					return EXIT_USAGE;
+				break;
+			}
 			switch (opt_std(c, help)) {
 			case OPT_HANDLED:
 				break;

@@ -1,5 +1,6 @@
 #include "http.h"
 #include "msg.h"
+#include "opt.h"
 #include "sb.h"
 #include "u8.h"
 
@@ -1050,6 +1051,35 @@ void http_result_free(http_result *res)
 	free(res->body);
 	res->body = NULL;
 	res->len = 0;
+}
+
+int http_opt(int c, const char *arg, http_opts *o, const char **key_file, const char *help)
+{
+	long v;
+
+	switch (c) {
+	case HTTP_OPT_API_KEY_FILE:
+		*key_file = arg;
+		return 1;
+	case HTTP_OPT_API_KEY:
+		/* not echoed: the value is the secret */
+		opt_usage_error(help, "--api-key: a key is never taken from the command line, where ps shows it;"
+				" set RAG_API_KEY or use --api-key-file");
+		return -1;
+	case HTTP_OPT_RETRIES:
+		if (opt_long("--retries", arg, 0, 100, &v) < 0)
+			return -1;
+		o->retries = (int)v;
+		return 1;
+	case HTTP_OPT_TIMEOUT:
+		return opt_double("--timeout", arg, 0, 1e6, &o->timeout) < 0 ? -1 : 1;
+	case HTTP_OPT_CONNECT_TIMEOUT:
+		return opt_double("--connect-timeout", arg, 0, 1e6, &o->connect_timeout) < 0 ? -1 : 1;
+	case HTTP_OPT_CACERT:
+		o->ca_file = arg;
+		return 1;
+	}
+	return 0;
 }
 
 int http_key_load(const char *key_file, char **key, char *err, size_t errlen)

@@ -132,6 +132,27 @@ void http_reject(http_client *c, const http_result *res);
 
 void http_result_free(http_result *res);
 
+/* The command-line options every program that talks to servers shares:
+ * --api-key-file F, --retries N, --timeout S, --connect-timeout S,
+ * --cacert FILE, and --api-key, which is refused (ps shows argv). List
+ * HTTP_OPT_LONG in the long options and hand each option to http_opt(). */
+enum {
+	HTTP_OPT_API_KEY_FILE = 0x2000, HTTP_OPT_API_KEY, HTTP_OPT_RETRIES, HTTP_OPT_TIMEOUT,
+	HTTP_OPT_CONNECT_TIMEOUT, HTTP_OPT_CACERT
+};
+#define HTTP_OPT_LONG \
+	{ "api-key-file", required_argument, NULL, HTTP_OPT_API_KEY_FILE }, \
+	{ "api-key", required_argument, NULL, HTTP_OPT_API_KEY }, \
+	{ "retries", required_argument, NULL, HTTP_OPT_RETRIES }, \
+	{ "timeout", required_argument, NULL, HTTP_OPT_TIMEOUT }, \
+	{ "connect-timeout", required_argument, NULL, HTTP_OPT_CONNECT_TIMEOUT }, \
+	{ "cacert", required_argument, NULL, HTTP_OPT_CACERT }
+
+/* 1: c was one of those (its value is in o, or in *key_file); 0: it was
+ * not; -1: its value was bad, or it was --api-key (said on stderr; a usage
+ * error). help is the program's, for the usage line. */
+int http_opt(int c, const char *arg, http_opts *o, const char **key_file, const char *help);
+
 /* The API key: the first line of key_file when one is given (its line end
  * and trailing blanks dropped), else $RAG_API_KEY, else $OPENAI_API_KEY;
  * *key NULL when there is none. 0, or -1 with the reason in err (the file
