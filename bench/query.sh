@@ -103,9 +103,10 @@ EOF
 			[ "$rc" -le 1 ] || die "$set: rag-query --mode $run failed ($rc): $(head -3 "$OUT/$set.$name.err")"
 			$PY bench/eval.py --json "$dir/queries.jsonl" "$OUT/$set.$name.jsonl" >"$OUT/$set.$name.metrics" 2>/dev/null ||
 				die "$set: eval.py failed"
-			jq -r --arg n "$run" --arg t "$(echo "$e - $s" | bc -l)" \
-				'"| \($n) | \(.["R@1"]*10000|round/10000) | \(.["R@5"]*10000|round/10000) | \(.["R@10"]*10000|round/10000) | \(.["MRR@10"]*10000|round/10000) | \(.["nDCG@10"]*10000|round/10000) | \($t|tonumber*10|round/10) |"' \
-				"$OUT/$set.$name.metrics"
+			# eval.py's own row (4 decimals), and the seconds
+			row=$($PY bench/eval.py -n "$run" "$dir/queries.jsonl" "$OUT/$set.$name.jsonl" 2>/dev/null) ||
+				die "$set: eval.py failed"
+			echo "$row $(printf %.1f "$(echo "$e - $s" | bc -l)") |"
 		done
 		echo
 		for m in R@5 nDCG@10; do
@@ -113,7 +114,8 @@ EOF
 			b=$(jq --arg m "$m" '.[$m] * 10000 | round' "$OUT/$set.bm25.metrics")
 			h=$(jq --arg m "$m" '.[$m] * 10000 | round' "$OUT/$set.hybrid.metrics")
 			best=$((v > b ? v : b))
-			echo "- $m: hybrid $(echo "scale=4; $h / 10000" | bc) >= max(vector, bm25) $(echo "scale=4; $best / 10000" | bc): $(pass "$([ "$h" -ge "$best" ] && echo 1)")"
+			echo "- $m: hybrid $(awk -v x="$h" 'BEGIN { printf "%.4f", x / 10000 }') >= max(vector, bm25)" \
+				"$(awk -v x="$best" 'BEGIN { printf "%.4f", x / 10000 }'): $(pass "$([ "$h" -ge "$best" ] && echo 1)")"
 		done
 		echo
 	done
