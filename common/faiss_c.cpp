@@ -40,6 +40,7 @@
 #include <faiss/utils/Heap.h>
 
 #include <algorithm>
+#include <cstring>
 #include <exception>
 #include <iostream>
 #include <stdexcept>
@@ -398,7 +399,11 @@ void push_block(const float *scores, size_t rows, const faiss::Index::idx_t *ids
 
 		for (size_t i = 0; i < rows; i++) {
 			if (s[i] > hd[0]) {
-				faiss::Index::idx_t id = ids ? ids[i] : (faiss::Index::idx_t)i;
+				faiss::Index::idx_t id = (faiss::Index::idx_t)i;
+
+				/* lists mapped from the file need not be aligned */
+				if (ids)
+					memcpy(&id, reinterpret_cast<const char *>(ids) + i * sizeof id, sizeof id);
 
 				faiss::heap_replace_top<C>(k, hd, hi, s[i], id_map ? id_map[id] : id);
 			}
@@ -483,8 +488,13 @@ void search_ivf_flat(const faiss::IndexIVFFlat *ivf, const faiss::Index::idx_t *
 			size_t r = std::min(SLICE, rows - at);
 
 			scores.resize(r * which.size());
-			block_scores(xb + at * (size_t)d, r, q.data(), which.size(), d, scores.data());
-			push_block(scores.data(), r, ids.get() + at, which, k, D, I, id_map);
+			block_scores(reinterpret_cast<const float *>(reinterpret_cast<const char *>(xb)
+								    + at * (size_t)d * sizeof(float)),
+				     r, q.data(), which.size(), d, scores.data());
+			push_block(scores.data(), r,
+				   reinterpret_cast<const faiss::Index::idx_t *>(
+					   reinterpret_cast<const char *>(ids.get()) + at * sizeof(faiss::Index::idx_t)),
+				   which, k, D, I, id_map);
 		}
 	}
 }

@@ -128,6 +128,13 @@ void qry_hits_free(qry_hits *h)
 	h->n = 0;
 }
 
+/* qsort, which must not be given NULL even for nothing to sort */
+static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 /* ---- opening ---- */
 
 static void note(qry *q, int warn, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -432,7 +439,7 @@ static int question_terms(qry *q, const char *text, size_t len)
 		return -1;
 	if (q->nqt == 0)
 		return 0;
-	qsort(q->qt, q->nqt, sizeof *q->qt, cmp_qterm);
+	sort(q->qt, q->nqt, sizeof *q->qt, cmp_qterm);
 	for (i = 0; i < q->nqt; i++)
 		if (k == 0 || q->qt[k - 1].hash != q->qt[i].hash)
 			q->qt[k++] = q->qt[i];
@@ -848,7 +855,7 @@ static int dense_exact(qry *q, struct shard *s, int si, const qry_opts *o, long 
 		snprintf(err, errlen, e.failed ? "out of memory" : "%s: cannot read the stored vectors", s->dir);
 		goto out;
 	}
-	qsort(e.v, e.n, sizeof *e.v, cmp_cos);
+	sort(e.v, e.n, sizeof *e.v, cmp_cos);
 	for (i = 0; i < e.n && passing < need; i++) {
 		int ok = filtered(o) ? check_row(q, s, o, e.v[i].rid, 0, NULL, err, errlen) : 1;
 		struct cand *c;
@@ -936,7 +943,7 @@ static int dense(qry *q, const qry_opts *o, long need, long slot, struct clist *
 		if (r < 0)
 			return -1;
 	}
-	qsort(out->v, out->n, sizeof *out->v, cmp_cos);
+	sort(out->v, out->n, sizeof *out->v, cmp_cos);
 	if (dedupe(q, out, err, errlen) < 0)
 		return -1;
 	if (out->n > (size_t)need)
@@ -1059,7 +1066,7 @@ static int full_text(qry *q, const qry_opts *o, long need, struct clist *out, ch
 			limit *= 4;
 		}
 	}
-	qsort(out->v, out->n, sizeof *out->v, cmp_fts);
+	sort(out->v, out->n, sizeof *out->v, cmp_fts);
 	if (dedupe(q, out, err, errlen) < 0)
 		goto out;
 	if (out->n > (size_t)need)
@@ -1255,7 +1262,7 @@ static int rescore(qry *q, struct clist *l, char *err, size_t errlen)
 		goto nomem;
 	for (i = 0; i < l->n; i++)
 		top[i] = &l->v[i];
-	qsort(top, l->n, sizeof *top, cmp_lex_only);
+	sort(top, l->n, sizeof *top, cmp_lex_only);
 	for (m = 0; m < l->n && m < QRY_PRF_DOCS && top[m]->lex > 0; m++)
 		S += top[m]->lex;
 	if (m == 0 || q->nqt == 0) {
@@ -1287,7 +1294,7 @@ static int rescore(qry *q, struct clist *l, char *err, size_t errlen)
 	for (i = 0, nx = 0; i < fb.cap; i++)
 		if (fb.v[i].hash)
 			fb.v[nx++] = fb.v[i];
-	qsort(fb.v, nx, sizeof *fb.v, cmp_e);
+	sort(fb.v, nx, sizeof *fb.v, cmp_e);
 	if (nx > QRY_PRF_TERMS)
 		nx = QRY_PRF_TERMS;
 	for (i = 0; i < nx; i++)
@@ -1362,7 +1369,7 @@ static int hybrid(qry *q, const qry_opts *o, long need, long slot, struct clist 
 		*c = f.v[i];
 	}
 	/* one candidate per chunk, with what both lists know of it */
-	qsort(out->v, out->n, sizeof *out->v, cmp_where);
+	sort(out->v, out->n, sizeof *out->v, cmp_where);
 	for (i = 0; i < out->n; i++) {
 		struct cand *c = &out->v[i];
 
@@ -1385,7 +1392,7 @@ static int hybrid(qry *q, const qry_opts *o, long need, long slot, struct clist 
 	out->n = k;
 	if (rescore(q, out, err, errlen) < 0)
 		goto out;
-	qsort(out->v, out->n, sizeof *out->v, cmp_lex);
+	sort(out->v, out->n, sizeof *out->v, cmp_lex);
 	for (i = 0, k = 0; i < out->n; i++)
 		out->v[i].lrank = out->v[i].lex > 0 ? (long)++k : 0;
 	qry_default_weights(q->embedder, &wv, &wl);
@@ -1770,7 +1777,7 @@ int qry_search(qry *q, const qry_opts *o, const char *text, size_t len, const fl
 			goto out;
 		break;
 	}
-	qsort(l.v, l.n, sizeof *l.v, cmp_score);
+	sort(l.v, l.n, sizeof *l.v, cmp_score);
 	for (n = 0; n < l.n && (!o->has_min_score || l.v[n].score >= o->min_score); n++)
 		if (o->mode == QRY_HYBRID && l.v[n].score <= 0)
 			break;

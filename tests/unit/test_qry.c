@@ -114,21 +114,21 @@ static int ask(qry *q, const qry_opts *o, const char *question, char *out, size_
 
 TEST(values_match_as_where_says)
 {
-	CHECK(qry_value_matches("\"en\"", 4, "en"));
-	CHECK(!qry_value_matches("\"en\"", 4, "EN"));
-	CHECK(qry_value_matches("2003", 4, "2003"));
-	CHECK(qry_value_matches("2003", 4, "2003.0"));
-	CHECK(qry_value_matches("2.5", 3, "2.50"));
-	CHECK(!qry_value_matches("2003", 4, "2003x"));
-	CHECK(!qry_value_matches("2003", 4, ""));
-	CHECK(qry_value_matches("true", 4, "true"));
-	CHECK(!qry_value_matches("false", 5, "true"));
-	CHECK(qry_value_matches("null", 4, "null"));
-	CHECK(qry_value_matches("[\"a\",3,\"b\"]", 13, "b"));
-	CHECK(qry_value_matches("[\"a\",3,\"b\"]", 13, "3"));
-	CHECK(!qry_value_matches("[\"a\",3,\"b\"]", 13, "c"));
-	CHECK(!qry_value_matches("{\"a\":1}", 7, "1"));
-	CHECK(!qry_value_matches("[1,", 3, "1"));
+	CHECK(qry_value_matches("\"en\"", strlen("\"en\""), "en"));
+	CHECK(!qry_value_matches("\"en\"", strlen("\"en\""), "EN"));
+	CHECK(qry_value_matches("2003", strlen("2003"), "2003"));
+	CHECK(qry_value_matches("2003", strlen("2003"), "2003.0"));
+	CHECK(qry_value_matches("2.5", strlen("2.5"), "2.50"));
+	CHECK(!qry_value_matches("2003", strlen("2003"), "2003x"));
+	CHECK(!qry_value_matches("2003", strlen("2003"), ""));
+	CHECK(qry_value_matches("true", strlen("true"), "true"));
+	CHECK(!qry_value_matches("false", strlen("false"), "true"));
+	CHECK(qry_value_matches("null", strlen("null"), "null"));
+	CHECK(qry_value_matches("[\"a\",3,\"b\"]", strlen("[\"a\",3,\"b\"]"), "b"));
+	CHECK(qry_value_matches("[\"a\",3,\"b\"]", strlen("[\"a\",3,\"b\"]"), "3"));
+	CHECK(!qry_value_matches("[\"a\",3,\"b\"]", strlen("[\"a\",3,\"b\"]"), "c"));
+	CHECK(!qry_value_matches("{\"a\":1}", strlen("{\"a\":1}"), "1"));
+	CHECK(!qry_value_matches("[1,", strlen("[1,"), "1"));
 }
 
 TEST(overlap_is_the_longest_suffix_that_begins_the_next)
