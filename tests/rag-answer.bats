@@ -484,6 +484,15 @@ req() {
 	assert_jq '.[0].unverified_citations == 0'
 }
 
+@test "faults: a streamed request that failed before its first byte is retried; the text is shown once" {
+	server_chat --fail 503@1 --fail drop@2 --reply "Shown once [1]."
+	run --separate-stderr rag-answer -u "$URL" -m m --text en.jsonl
+	assert_success
+	[ "$(server_requests)" -eq 3 ]
+	assert_line --index 0 "Shown once [1]."
+	[ "$(printf '%s\n' "$output" | grep -c 'Shown once')" -eq 1 ]
+}
+
 @test "faults: server errors after the retries: the question named, the others answered, status 3" {
 	server_chat --fail 500@1,2
 	hits "First question about DenseNet?" > in.jsonl
