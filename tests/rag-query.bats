@@ -548,6 +548,29 @@ EOF
 	[[ "$stderr" == *nosuch* ]]
 }
 
+@test "an HTTPS server: --cacert trusts its private certificate; --connect-timeout bounds the wait" {
+	command -v openssl >/dev/null || skip "openssl is not installed"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+		-keyout key.pem -out cert.pem -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+	server_start --tls cert.pem:key.pem --dim 16
+	jq -c 'del(.title, .embedding, .embedder)' "$SYN" | head -5 >chunks.jsonl
+	rag-embed -u "$SERVER_URL" -m m --no-cache --cacert cert.pem chunks.jsonl | rag-index -d skb
+	text=$(jq -r 'select(.id == "/syn/s001.txt#3") | .text' chunks.jsonl)
+	run --separate-stderr rag-query -d skb -u "$SERVER_URL" --retries 0 -k 1 <<<"$text"
+	assert_failure 3
+	[[ "$stderr" == *certificate* ]]
+	run --separate-stderr rag-query -d skb -u "$SERVER_URL" --cacert cert.pem -k 1 <<<"$text"
+	assert_success
+	assert_jq '.[0].hits[0].id == "/syn/s001.txt#3"'
+	# an address that never answers a connection (a blackhole): given up on in time
+	SECONDS=0
+	run --separate-stderr rag-query -d skb -u http://10.255.255.1:9/v1 --connect-timeout 1 --retries 0 <<<"$text"
+	assert_failure 3
+	[ "$SECONDS" -lt 10 ]
+	run --separate-stderr rag-query -d skb --connect-timeout x </dev/null
+	assert_failure 2
+}
+
 @test "--api-key is refused; options need their values" {
 	run --separate-stderr rag-query -d "$KB" --api-key secret123 </dev/null
 	assert_failure 2
