@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* How deep objects and arrays may nest (see json_value). */
+#define JL_MAX_DEPTH 64
+
 struct jl_reader {
 	FILE *in;
 	char *name;
@@ -26,7 +29,7 @@ jl_reader *jl_reader_new(FILE *in, const char *name)
 		return NULL;
 	r->in = in;
 	r->name = strdup(name ? name : "stdin");
-	r->tok = json_tokener_new();
+	r->tok = json_tokener_new_ex(JL_MAX_DEPTH);
 	if (r->name == NULL || r->tok == NULL) {
 		jl_reader_free(r);
 		return NULL;
@@ -89,8 +92,16 @@ enum jl_status jl_read_line(jl_reader *r, const char **line, size_t *len)
 }
 
 /* RFC 8259, strictly: json-c also takes NaN, Infinity, 'quotes', "1." and
- * raw control characters, which no later stage could read back. */
-#define JL_MAX_DEPTH 64
+ * raw control characters, which no later stage could read back. Values
+ * nest at most JL_MAX_DEPTH deep, counted as json-c counts (the line's
+ * object is at depth 1, its members' values at 2, ...), so that the checker
+ * and json-c refuse the same lines; the limit also bounds the recursion. */
+
+/* Where a text stopped being valid JSON, and whether for its nesting. */
+struct jv_fail {
+	size_t at;
+	int deep;
+};
 
 static size_t skip_ws(const char *s, size_t len, size_t i)
 {
@@ -106,13 +117,19 @@ static size_t digits(const char *s, size_t len, size_t i)
 	return i;
 }
 
-/* The end of the value that starts at i, or (size_t)-1 with *bad set. */
-static size_t json_value(const char *s, size_t len, size_t i, int depth, size_t *bad)
+/* The end of the value that starts at i inside `depth` objects and arrays,
+ * or (size_t)-1 with *bad set. */
+static size_t json_value(const char *s, size_t len, size_t i, int depth, struct jv_fail *bad)
 {
 	size_t j;
 
-	if (depth > JL_MAX_DEPTH || i >= len)
+	if (i >= len)
 		goto fail;
+	if (depth >= JL_MAX_DEPTH) {
+		if (bad->at == (size_t)-1)
+			bad->deep = 1;
+		goto fail;
+	}
 	switch (s[i]) {
 	case '{':
 	case '[': {
@@ -207,35 +224,37 @@ static size_t json_value(const char *s, size_t len, size_t i, int depth, size_t 
 		return j;
 	}
 fail:
-	if (*bad == (size_t)-1)
-		*bad = i < len ? i : len;
+	if (bad->at == (size_t)-1)
+		bad->at = i < len ? i : len;
 	return (size_t)-1;
 }
 
-static int json_valid(const char *s, size_t len, size_t *at)
+static int json_valid(const char *s, size_t len, struct jv_fail *bad)
 {
-	size_t i, bad = (size_t)-1;
+	size_t i;
 
-	i = json_value(s, len, skip_ws(s, len, 0), 0, &bad);
-	if (i == (size_t)-1) {
-		*at = bad;
+	bad->at = (size_t)-1;
+	bad->deep = 0;
+	i = json_value(s, len, skip_ws(s, len, 0), 0, bad);
+	if (i == (size_t)-1)
 		return 0;
-	}
 	i = skip_ws(s, len, i);
-	*at = i;
+	bad->at = i;
 	return i == len;
 }
 
 enum jl_status jl_check(jl_reader *r, const char *line, size_t len)
 {
-	size_t at;
+	struct jv_fail at;
 
 	if (len > (size_t)0x7fffffff)
 		return bad(r, "%sline too long for the JSON parser", "");
 	if (!json_valid(line, len, &at)) {
 		char pos[32];
 
-		snprintf(pos, sizeof pos, "%zu", at + 1);
+		snprintf(pos, sizeof pos, "%zu", at.at + 1);
+		if (at.deep)
+			return bad(r, "JSON nested more than 64 levels deep (at byte %s)", pos);
 		return bad(r, "not valid JSON (at byte %s)", pos);
 	}
 	if (line[skip_ws(line, len, 0)] != '{')
@@ -557,7 +576,8 @@ int jl_members_valid(const char *s, size_t len, jl_member_fn fn, void *ctx)
 
 int jl_members(const char *s, size_t len, jl_member_fn fn, void *ctx)
 {
-	size_t i = skip_ws(s, len, 0), bad = (size_t)-1;
+	size_t i = skip_ws(s, len, 0);
+	struct jv_fail bad = { (size_t)-1, 0 };
 
 	if (i >= len || s[i] != '{')
 		return -1;
@@ -591,7 +611,8 @@ int jl_members(const char *s, size_t len, jl_member_fn fn, void *ctx)
 
 int jl_elements(const char *s, size_t len, jl_element_fn fn, void *ctx)
 {
-	size_t i = skip_ws(s, len, 0), bad = (size_t)-1;
+	size_t i = skip_ws(s, len, 0);
+	struct jv_fail bad = { (size_t)-1, 0 };
 
 	if (i >= len || s[i] != '[')
 		return -1;

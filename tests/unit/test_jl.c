@@ -332,6 +332,70 @@ TEST(nul_byte)
 }
 
 /* jl_parse parses exactly len bytes. */
+/* {"a":[[...[1]...]]}: values nested `depth` deep, the scalar included. */
+static char *nested(int depth, size_t *len)
+{
+	char *s = malloc((size_t)depth * 2 + 16);
+	size_t n = 0;
+	int i;
+
+	if (s == NULL)
+		return NULL;
+	n += (size_t)sprintf(s, "{\"a\":");
+	for (i = 2; i < depth; i++)
+		s[n++] = '[';
+	s[n++] = '1';
+	for (i = 2; i < depth; i++)
+		s[n++] = ']';
+	s[n++] = '}';
+	s[n] = '\0';
+	*len = n;
+	return s;
+}
+
+static int count_member(void *ctx, const char *key, size_t keylen, size_t start, size_t end)
+{
+	(void)key;
+	(void)keylen;
+	(void)start;
+	(void)end;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* The checker, the DOM parser and the member walkers take the same nesting,
+ * 64 levels, counted as json-c counts; deeper is one clear error. */
+TEST(nesting_limit_is_the_same_everywhere)
+{
+	jl_reader *r = jl_reader_new(stdin, "x");
+	static const int levels[] = { 2, 3, 63, 64, 65, 66, 1000, 100000 };
+	size_t i, len = 0;
+	int n;
+
+	if (!CHECK(r != NULL))
+		return;
+	for (i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+		char *s = nested(levels[i], &len);
+		json_object *o = NULL;
+		int ok = levels[i] <= 64;
+
+		if (!CHECK(s != NULL))
+			break;
+		CHECK_INT(jl_check(r, s, len), ok ? JL_OK : JL_BAD);
+		if (!ok)
+			CHECK_STR(jl_reason(r), "JSON nested more than 64 levels deep (at byte 69)");
+		CHECK_INT(jl_parse(r, s, len, &o), ok ? JL_OK : JL_BAD);
+		CHECK(ok == (o != NULL));
+		json_object_put(o);
+		/* the walker checks the member it hands over as deeply */
+		n = 0;
+		CHECK_INT(jl_members(s, len, count_member, &n), ok ? 0 : -1);
+		CHECK_INT(n, ok ? 1 : 0);
+		free(s);
+	}
+	jl_reader_free(r);
+}
+
 TEST(parse_honours_len)
 {
 	jl_reader *r = jl_reader_new(stdin, "x");
@@ -501,6 +565,7 @@ int main(void)
 	RUN(invalid_utf8);
 	RUN(nul_byte);
 	RUN(parse_honours_len);
+	RUN(nesting_limit_is_the_same_everywhere);
 	RUN(write_exact_bytes);
 	RUN(write_read_round_trip);
 	RUN(write_failure);
