@@ -5,6 +5,7 @@
 #   make check     run the unit tests of common/ and the bats tests
 #   make demo      run the pipeline on the bundled documents
 #   make bench     run the benchmarks in bench/
+#   make fuzz      run the fuzz targets of tests/fuzz/ (FUZZ_SECONDS each)
 #   make install   PREFIX=/usr/local DESTDIR=
 
 VERSION   = 0.1.0
@@ -41,7 +42,8 @@ DEB_PKGS = build-essential pkg-config \
 	libgumbo-dev libmujs-dev libfreetype-dev libjpeg-dev zlib1g-dev \
 	libutf8proc-dev libjson-c-dev libcurl4-openssl-dev libsqlite3-dev \
 	libfaiss-dev libopenblas-dev g++ \
-	bats bats-assert bats-support bats-file python3 jq valgrind openssl parallel
+	bats bats-assert bats-support bats-file python3 jq valgrind openssl parallel \
+	time procps sqlite3 clang libclang-rt-dev
 
 # Debian packages only the benchmarks need.
 BENCH_PKGS = python3-faiss python3-numpy sqlite3
@@ -63,7 +65,7 @@ BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 TOOL_SRC  = $(wildcard tests/tools/*.c)
 TOOL_BIN  = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 
-.PHONY: bench-deps all deps check unit bats demo bench install uninstall clean
+.PHONY: bench-deps all deps check unit bats demo bench install uninstall clean fuzz fuzz-build
 
 all: $(PROGS:%=$(BIN)/%)
 
@@ -151,6 +153,27 @@ demo: deps
 bench: bench-deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	@sh bench/run.sh
+
+# make fuzz FUZZ_SECONDS=N: the libFuzzer targets of tests/fuzz/ (clang,
+# ASan+UBSan, build/fuzz), each run N seconds; see tests/fuzz/README.
+FUZZ_SECONDS ?= 60
+FUZZ_SRC  = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN  = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build BUILD=build/fuzz SANITIZE= CC=clang CXX=clang++ CFLAGS="$(FUZZ_FLAGS)"
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) build/fuzz $(FUZZ)
+
+fuzz-build: $(FUZZ_BIN)
+
+# linked by clang++: faiss_c.cpp's UBSan checks need its C++ runtime
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIB) | $(BUILD)/fuzz
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@.o $<
+	$(CXX) $(CFLAGS) -fsanitize=fuzzer -o $@ $@.o $(LIB) $(MUPDF_LIBS) $(BASE_LIBS) $(FAISS_LIBS)
+
+$(BUILD)/fuzz:
+	mkdir -p $@
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
