@@ -45,7 +45,7 @@ static int nfkc_stable(int32_t c)
 	    || (c >= 0x3041 && c <= 0x3096) || (c >= 0x30A1 && c <= 0x30FA)
 	    || (c >= 0x3001 && c <= 0x3003) || (c >= 0x3008 && c <= 0x3011)
 	    || c == 0x2018 || c == 0x2019 || c == 0x201C || c == 0x201D || c == 0x2013 || c == 0x2014
-	    || is_kept_punct(c);
+	    || c == U8_REPLACEMENT || is_kept_punct(c);
 }
 
 static int is_dropped(int32_t c)
@@ -53,6 +53,12 @@ static int is_dropped(int32_t c)
 	return (c < 0x20 && c != '\t') || (c >= 0x7F && c < 0xA0) || c == 0x200B || c == 0x200C
 	    || c == 0x2060 || c == 0xFEFF || c == 0x00AD || (c >= 0xFFF0 && c <= 0xFFF8);
 }
+
+/* A segment of text given to utf8proc at once is cut, once it is this
+ * long, before the next ASCII character: utf8proc holds a segment as 32-bit
+ * code points, and no ASCII character composes with what comes before it,
+ * so the cut changes nothing but the memory a long line takes. */
+#define NFKC_SEGMENT 65536
 
 /* NFKC of tmp into out, passing kept punctuation through untouched. */
 static int nfkc_segments(const char *s, size_t len, sb *out)
@@ -62,10 +68,12 @@ static int nfkc_segments(const char *s, size_t len, sb *out)
 	while (i <= len) {
 		int32_t c = 0;
 		size_t n = 0;
+		int cut;
 
 		if (i < len)
 			n = u8_decode(s + i, len - i, &c, NULL);
-		if (i == len || is_kept_punct(c)) {
+		cut = i - seg >= NFKC_SEGMENT && c < 0x80;
+		if (i == len || is_kept_punct(c) || cut) {
 			if (i > seg) {
 				utf8proc_uint8_t *dst = NULL;
 				utf8proc_ssize_t m;
@@ -84,6 +92,10 @@ static int nfkc_segments(const char *s, size_t len, sb *out)
 			}
 			if (i == len)
 				break;
+			if (cut) {
+				seg = i;
+				continue;
+			}
 			if (sb_append(out, s + i, n) < 0)
 				return -1;
 			seg = i + n;
@@ -158,6 +170,7 @@ int txt_normalize(const char *s, size_t len, sb *out, size_t *bad)
 	if (simple) {
 		r = collapse(sb_str(&tmp), tmp.len, out);
 	} else if (nfkc_segments(sb_str(&tmp), tmp.len, &nf) == 0) {
+		sb_free(&tmp);	/* a long line: one copy fewer at once */
 		r = collapse(sb_str(&nf), nf.len, out);
 	}
 out:

@@ -132,6 +132,34 @@ TEST(normalize_invalid_utf8)
 	CHECK_STR(norm("\xFF", NULL), "\xEF\xBF\xBD");
 }
 
+/* A line far longer than the pieces utf8proc gets at once (64 KB) is
+ * normalised exactly as its parts are: no composition is cut apart. */
+TEST(normalize_long_line_in_pieces)
+{
+	/* "e" + combining acute, the fi ligature, roman twelve, Cyrillic, a space */
+	static const char unit_in[] = "e\xCC\x81\xEF\xAC\x81\xE2\x85\xAB\xD0\xB6 ";
+	static const char unit_out[] = "\xC3\xA9" "fiXII\xD0\xB6 ";
+	size_t n = 20000, i, inlen = sizeof unit_in - 1, outlen = sizeof unit_out - 1;
+	char *in = malloc(n * inlen), *want = malloc(n * outlen);
+	sb b = SB_INIT;
+	size_t bad = 0;
+
+	if (!CHECK(in != NULL && want != NULL))
+		goto out;
+	for (i = 0; i < n; i++) {
+		memcpy(in + i * inlen, unit_in, inlen);
+		memcpy(want + i * outlen, unit_out, outlen);
+	}
+	CHECK_INT(txt_normalize(in, n * inlen, &b, &bad), 0);
+	CHECK_INT(bad, 0);
+	/* the trailing space is trimmed */
+	CHECK_MEM(sb_str(&b), b.len, want, n * outlen - 1);
+out:
+	sb_free(&b);
+	free(in);
+	free(want);
+}
+
 TEST(normalize_appends)
 {
 	sb b = SB_INIT;
@@ -329,6 +357,7 @@ int main(void)
 	RUN(normalize_drops_invisible);
 	RUN(normalize_invalid_utf8);
 	RUN(normalize_appends);
+	RUN(normalize_long_line_in_pieces);
 	RUN(toc_lines);
 	RUN(page_numbers);
 	RUN(join_lines);
