@@ -24,10 +24,11 @@
  * and every score are those one merged index would give; lists are merged by
  * score and a chunk id found in two shards is returned once.
  *
- * A snapshot per question (qry_begin .. qry_end): each shard's database is
- * read in one read transaction, with the faiss file of that same generation,
- * so that a writer committing meanwhile is neither waited for nor half
- * seen. */
+ * A snapshot per question or batch of questions (qry_begin .. qry_end):
+ * each shard's database is read in one read transaction, with the faiss file
+ * of that same generation, so that a writer committing meanwhile is neither
+ * waited for nor half seen. The vectors are scored with BLAS
+ * (faiss_ragpipe_search): qry_prepare searches a batch's vectors together. */
 #ifndef RAGPIPE_QRY_H
 #define RAGPIPE_QRY_H
 
