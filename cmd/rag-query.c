@@ -52,8 +52,7 @@ static const char help[] =
 
 enum {
 	OPT_MODE = OPT_FIRST_PRIVATE, OPT_HYBRID, OPT_WEIGHTS, OPT_RRF_K, OPT_MIN_SCORE, OPT_MMR, OPT_FETCH_K,
-	OPT_SOURCE, OPT_WHERE, OPT_FORMAT, OPT_NPROBE, OPT_API_KEY_FILE, OPT_API_KEY, OPT_RETRIES, OPT_TIMEOUT,
-	OPT_CONNECT_TIMEOUT, OPT_CACERT
+	OPT_SOURCE, OPT_WHERE, OPT_FORMAT, OPT_NPROBE
 };
 
 /* Exit statuses beyond the shared ones. */
@@ -533,12 +532,7 @@ int main(int argc, char **argv)
 		{ "embedder", required_argument, NULL, 'e' },
 		{ "url", required_argument, NULL, 'u' },
 		{ "model", required_argument, NULL, 'm' },
-		{ "api-key-file", required_argument, NULL, OPT_API_KEY_FILE },
-		{ "api-key", required_argument, NULL, OPT_API_KEY },
-		{ "retries", required_argument, NULL, OPT_RETRIES },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
-		{ "cacert", required_argument, NULL, OPT_CACERT },
+		HTTP_OPT_LONG,
 		OPT_STD_LONG,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -546,8 +540,8 @@ int main(int argc, char **argv)
 	const char *mode = NULL;
 	qry_where where[64];
 	size_t ndirs = 0, nsources = 0, nwhere = 0, nurls = 0;
-	int c, i, hybrid = 0, has_weights = 0, has_rrf = 0, has_fetch = 0, nfiles, output_failed = 0;
-	long lv, nprobe = 0;
+	int c, r, i, hybrid = 0, has_weights = 0, has_rrf = 0, has_fetch = 0, nfiles, output_failed = 0;
+	long nprobe = 0;
 	double wv = 0, wl = 0;
 	char *url_env = NULL, *key = NULL, model[256], err[1200];
 	http_opts ho;
@@ -669,30 +663,12 @@ int main(int argc, char **argv)
 		case 'm':
 			want_model = optarg;
 			break;
-		case OPT_API_KEY_FILE:
-			key_file = optarg;
-			break;
-		case OPT_API_KEY:
-			opt_usage_error(help, "--api-key: a key is never taken from the command line, where ps shows it;"
-					" set RAG_API_KEY or use --api-key-file");
-			return EXIT_USAGE;
-		case OPT_RETRIES:
-			if (opt_long("--retries", optarg, 0, 100, &lv) < 0)
-				return EXIT_USAGE;
-			ho.retries = (int)lv;
-			break;
-		case OPT_TIMEOUT:
-			if (opt_double("--timeout", optarg, 0, 1e6, &ho.timeout) < 0)
-				return EXIT_USAGE;
-			break;
-		case OPT_CONNECT_TIMEOUT:
-			if (opt_double("--connect-timeout", optarg, 0, 1e6, &ho.connect_timeout) < 0)
-				return EXIT_USAGE;
-			break;
-		case OPT_CACERT:
-			ho.ca_file = optarg;
-			break;
 		default:
+			if ((r = http_opt(c, optarg, &ho, &key_file, help)) != 0) {
+				if (r < 0)
+					return EXIT_USAGE;
+				break;
+			}
 			switch (opt_std(c, help)) {
 			case OPT_HANDLED:
 				break;
