@@ -272,19 +272,23 @@ static const char *get_str(struct record *rec, int f, int *bad)
 	return sb_str(&rec->str[f]);
 }
 
-/* An integer member, clamped to int. */
-static int get_int(struct record *rec, int f, int *out)
+/* A whole-number member from min to INT32_MAX: 1, 0 when absent or null,
+ * -1 when it is something else (nothing is quietly changed). */
+static int get_int(struct record *rec, int f, int min, int *out)
 {
 	const char *s = rec->line + rec->start[f];
 	size_t n = rec->end[f] - rec->start[f];
 	long long v;
 
-	if (rec->end[f] == 0 || memchr(s, '.', n) || memchr(s, 'e', n) || memchr(s, 'E', n)
-	    || (*s != '-' && (*s < '0' || *s > '9')))
+	if (rec->end[f] == 0 || (n == 4 && memcmp(s, "null", 4) == 0))
 		return 0;
+	if (memchr(s, '.', n) || memchr(s, 'e', n) || memchr(s, 'E', n) || (*s != '-' && (*s < '0' || *s > '9')))
+		return -1;
 	errno = 0;
 	v = strtoll(s, NULL, 10);
-	*out = v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : (int)v;
+	if (errno == ERANGE || v < min || v > INT32_MAX)
+		return -1;
+	*out = (int)v;
 	return 1;
 }
 
@@ -373,16 +377,24 @@ static int add_record(struct run *r, struct record *rec, const char *line, size_
 	c.id = id;
 	c.source = source;
 	c.text = text;
-	c.seq = 0;
-	if (!get_int(rec, F_PAGE, &c.page))
-		c.page = 0;
-	if (!get_int(rec, F_PAGE_END, &c.page_end))
-		c.page_end = c.page;
 	{
-		int seq;
+		int seq = 0, page = 0, page_end = 0, f = -1;
 
-		if (get_int(rec, F_SEQ, &seq))
-			c.seq = seq;
+		if (get_int(rec, F_SEQ, 0, &seq) < 0)
+			f = F_SEQ;
+		else if (get_int(rec, F_PAGE, 1, &page) < 0)
+			f = F_PAGE;
+		else if (get_int(rec, F_PAGE_END, page > 0 ? page : 1, &page_end) < 0)
+			f = F_PAGE_END;
+		if (f >= 0) {
+			snprintf(r->err, sizeof r->err, "%s: \"%s\" is not a whole number from %d to 2147483647%s", where,
+				 known[f], f == F_SEQ ? 0 : f == F_PAGE || page == 0 ? 1 : page,
+				 f == F_PAGE_END && page > 0 ? " (at least \"page\")" : "");
+			goto out;
+		}
+		c.seq = seq;
+		c.page = page;
+		c.page_end = page_end ? page_end : page;
 	}
 	c.vec = vec;
 	if (rec->rest.len > 0) {

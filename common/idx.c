@@ -161,6 +161,52 @@ static int mkdir_parents(const char *dir)
 	return 0;
 }
 
+/* A new index comes into being whole: made aside with its schema and
+ * version, then renamed into place, so that a reader never finds a
+ * database without them. */
+static int create_fresh(const char *dir, const char *path, char *err, size_t errlen)
+{
+	char tmp[4200], side[4300];
+	sqlite3 *db = NULL;
+	char *msg = NULL, sql[64];
+	int fd;
+
+	snprintf(tmp, sizeof tmp, "%s.new", path);
+	unlink(tmp);
+	snprintf(side, sizeof side, "%s-wal", tmp);
+	unlink(side);
+	snprintf(side, sizeof side, "%s-shm", tmp);
+	unlink(side);
+	snprintf(sql, sizeof sql, "INSERT INTO meta(key, value) VALUES ('version', %d)", IDX_SCHEMA_VERSION);
+	if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK
+	    || fts_register(db, NULL) != SQLITE_OK
+	    || sqlite3_exec(db, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL, &msg)
+		   != SQLITE_OK
+	    || sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK || sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", tmp, msg ? msg : db ? sqlite3_errmsg(db) : "cannot create");
+		sqlite3_free(msg);
+		sqlite3_close(db);
+		unlink(tmp);
+		return -1;
+	}
+	if (sqlite3_close(db) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot close", tmp);
+		return -1;
+	}
+	fd = open(tmp, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	fd = open(dir, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	return 0;
+}
+
 idx *idx_open(const char *dir, enum idx_mode mode, int nowait, char *err, size_t errlen)
 {
 	idx *x = calloc(1, sizeof *x);
@@ -203,6 +249,8 @@ idx *idx_open(const char *dir, enum idx_mode mode, int nowait, char *err, size_t
 		snprintf(err, errlen, "%s: not an index (no index.sqlite)", dir);
 		goto fail;
 	}
+	if (mode == IDX_WRITE && access(path, F_OK) < 0 && errno == ENOENT && create_fresh(dir, path, err, errlen) < 0)
+		goto fail;
 	if (sqlite3_open_v2(path, &x->db, (mode == IDX_WRITE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
 				      : SQLITE_OPEN_READONLY) | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, x->db ? sqlite3_errmsg(x->db) : "cannot open");
@@ -239,8 +287,37 @@ idx *idx_open(const char *dir, enum idx_mode mode, int nowait, char *err, size_t
 		}
 	} else {
 		char v[32];
+		int got = meta_get(x, "version", v, sizeof v);
 
-		if (meta_get(x, "version", v, sizeof v) <= 0 || atoi(v) != IDX_SCHEMA_VERSION) {
+		if (got < 0 && access(dir, W_OK) < 0) {
+			/* WAL readers make a -shm file; where none can be made, no
+			 * writer can change the database either: read it as it is */
+			char uri[4300];
+
+			sqlite3_close(x->db);
+			x->db = NULL;
+			size_t u = 0;
+			const char *c;
+
+			/* a URI: the characters it gives a meaning to are escaped */
+			u += (size_t)snprintf(uri, sizeof uri, "file:");
+			for (c = path; *c && u + 4 < sizeof uri - 16; c++)
+				u += (size_t)(*c == '%' || *c == '?' || *c == '#' ? snprintf(uri + u, 4, "%%%02X", (unsigned char)*c)
+							 : snprintf(uri + u, 2, "%c", *c));
+			snprintf(uri + u, sizeof uri - u, "?immutable=1");
+			if (sqlite3_open_v2(uri, &x->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL)
+				    != SQLITE_OK
+			    || fts_register(x->db, &x->obs) != SQLITE_OK) {
+				snprintf(err, errlen, "%s: %s", path, x->db ? sqlite3_errmsg(x->db) : "cannot open");
+				goto fail;
+			}
+			got = meta_get(x, "version", v, sizeof v);
+		}
+		if (got < 0) {
+			fail_db(x, err, errlen, "reading");
+			goto fail;
+		}
+		if (got == 0 || atoi(v) != IDX_SCHEMA_VERSION) {
 			snprintf(err, errlen, "%s: not an index this program can read", dir);
 			goto fail;
 		}
@@ -314,7 +391,12 @@ double idx_avgdl(const idx *x)
 int idx_use_embedder(idx *x, const char *name, int dim, char *err, size_t errlen)
 {
 	char buf[32];
+	int named = emb_lex_parse_name(name);
 
+	if (named > 0 && named != dim) {
+		snprintf(err, errlen, "the embedder %s makes %d values, not %d", name, named, dim);
+		return -1;
+	}
 	if (x->embedder[0] == '\0') {
 		snprintf(buf, sizeof buf, "%d", dim);
 		if (meta_set(x, "embedder", name) < 0 || meta_set(x, "dim", buf) < 0)

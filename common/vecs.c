@@ -240,7 +240,14 @@ static int take_vector(void *ctx, int64_t id, const float *vec)
 
 static int faiss_fail(char *err, size_t errlen, const char *what)
 {
-	const char *m = faiss_get_last_error();
+	const char *m = faiss_get_last_error(), *p;
+
+	/* "Error in <function> at <file>:<line>: Error: '<cond>' failed: <reason>":
+	 * the reason is what a user can act on */
+	if (m && (p = strstr(m, "' failed: ")) != NULL)
+		m = p + 10;
+	else if (m && strncmp(m, "Error in ", 9) == 0 && (p = strstr(m, ".cpp:")) != NULL && (p = strstr(p, ": ")) != NULL)
+		m = p + 2;
 
 	snprintf(err, errlen, "faiss: %s: %s", what, m ? m : "failed");
 	return -1;

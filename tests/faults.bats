@@ -129,3 +129,19 @@ no_cap_override() {
 	nm "$RAGPIPE_ROOT/bin/rag-embed" | grep -q __asan_init && limit=$((1500 * 1024))
 	[ "$rss" -le "$limit" ] || fail "peak RSS $rss KB"
 }
+
+@test "readers of an index in a read-only directory: --stats and rag-query read it as it is" {
+	no_cap_override
+	rag-split "$DATA"/demo/* | rag-embed > emb.jsonl
+	rag-index -d kb < emb.jsonl
+	rag-index -d ref < emb.jsonl
+	chmod 555 kb
+	run --separate-stderr readonly_run rag-index -d kb --stats
+	assert_success
+	[ "$(printf '%s\n' "$output" | jq -c 'del(.bytes)')" = "$(rag-index -d ref --stats | jq -c 'del(.bytes)')" ]
+	run --separate-stderr readonly_run sh -c 'echo "What is DenseNet?" | rag-query -d kb -k 3'
+	assert_success
+	[ "$(printf '%s\n' "$output" | jq -c '[.hits[] | .id, .score]')" = \
+	  "$(echo "What is DenseNet?" | rag-query -d ref -k 3 | jq -c '[.hits[] | .id, .score]')" ]
+	chmod 755 kb
+}

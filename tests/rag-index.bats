@@ -907,3 +907,46 @@ plain|1"
 	[ "$(stat_of kb chunks)" -eq 50001 ]
 	[ "$(stat_of kb index_type)" = "IVF16,Flat" ]
 }
+
+@test "a reader that comes while the first writer is starting finds an empty index, never a half-made one" {
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		rm -rf kb
+		sleep 2 | rag-index -d kb &
+		for j in 1 2 3 4 5 6 7 8 9 10; do
+			run --separate-stderr rag-index -d kb --stats
+			# not there yet, or there whole
+			if [ "$status" -ne 0 ]; then
+				[[ "$stderr" == "rag-index: kb: not an index (no index.sqlite)" || "$stderr" == *"No such file"* ]] ||
+					fail "reader $j of $i: $stderr"
+			else
+				[ "$(jq .documents <<<"$output")" -eq 0 ] || fail "$output"
+			fi
+			sleep 0.005
+		done
+		wait
+	done
+}
+
+@test "a built-in embedder's name must match the dimension of its vectors" {
+	printf '{"id":"a#1","source":"a","doc":"h","text":"ok","embedding":[0.5,0.5,0.1],"embedder":"ragpipe-lex1-8"}\n' >bad.jsonl
+	run --separate-stderr rag-index -d kb <bad.jsonl
+	assert_failure 1
+	assert_stderr_equal "rag-index: stdin: line 1: the embedder ragpipe-lex1-8 makes 8 values, not 3; nothing of this batch was written"
+	[ "$(rag-index -d kb --stats | jq .chunks)" -eq 0 ]
+}
+
+@test "seq, page and page_end must be whole numbers in range: a clear error naming the field, nothing written" {
+	rec='{"id":"a#1","source":"a","doc":"h","text":"ok","embedding":[0.5,0.5],"embedder":"e2"'
+	for bad in '"seq":1e999' '"seq":"x"' '"seq":-1' '"seq":2147483648' '"page":1.5' '"page":-5' '"page":0' \
+		   '"page":"3"' '"page":3,"page_end":2' '"page_end":true'; do
+		rm -rf kb
+		run --separate-stderr rag-index -d kb <<<"$rec,$bad}"
+		assert_failure 1
+		field=$(sed 's/^"\([a-z_]*\)".*/\1/' <<<"${bad##*,}")
+		[[ "$stderr" == "rag-index: stdin: line 1: \"$field\" is not a whole number from "* ]] || fail "$bad: $stderr"
+		[ "$(rag-index -d kb --stats | jq .chunks)" -eq 0 ]
+	done
+	# null is as absent; in range is kept as it is
+	rag-index -d ok <<<"$rec,\"seq\":null,\"page\":2147483647,\"page_end\":2147483647}"
+	[ "$(sql ok 'SELECT seq, page, page_end FROM chunks')" = "0|2147483647|2147483647" ]
+}
