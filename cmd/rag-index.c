@@ -60,43 +60,52 @@ struct run {
 		char *skipped;
 		size_t cap, n;
 	} seen;
+	/* the records of an unchanged document, kept aside (with where they
+	 * came from) until its end shows whether the index holds all of them:
+	 * a run cut short upstream leaves a document with the right hash but
+	 * too few chunks, which the next run must complete (fewer records than
+	 * the index holds are a cut-short input, or a first group of several:
+	 * the index keeps its own) */
+	FILE *spool;
+	long spooled, stored_chunks;
+	int first_met;
 	/* counts */
 	long added, replaced, unchanged, deleted, chunks_added;
 	char err[1024];
 };
 
 static size_t seen_slot(struct seen *t, const char *key);
+struct record;
+static void gone(void *ctx, int64_t id);
+static int add_record(struct run *r, struct record *rec, const char *line, size_t len, const char *where);
 
-static void gone(void *ctx, int64_t id)
+static int spool_line(struct run *r, const char *where, const char *line, size_t len)
 {
-	vecs_remove(ctx, id);
-}
+	size_t wl = strlen(where);
 
-static int begin(struct run *r)
-{
-	if (r->in_tx)
-		return 0;
-	if (idx_begin(r->x, r->err, sizeof r->err) < 0)
-		return -1;
-	r->in_tx = 1;
-	r->in_batch = 0;
+	if (r->spool == NULL && (r->spool = tmpfile()) == NULL)
+		goto fail;
+	if (fwrite(&wl, sizeof wl, 1, r->spool) != 1 || fwrite(where, 1, wl, r->spool) != wl
+	    || fwrite(&len, sizeof len, 1, r->spool) != 1 || fwrite(line, 1, len, r->spool) != len)
+		goto fail;
+	r->spooled++;
 	return 0;
+fail:
+	snprintf(r->err, sizeof r->err, "%s: keeping the record aside: %s", where, strerror(errno));
+	return -1;
 }
 
-static int commit(struct run *r)
-{
-	if (!r->in_tx)
-		return 0;
-	r->in_tx = 0;
-	return idx_commit(r->x, r->err, sizeof r->err);
-}
+static int respool(struct run *r);
+static int begin(struct run *r);
+static int commit(struct run *r);
 
-/* The current document is complete. */
 static int end_document(struct run *r)
 {
 	int rc = 0;
 
-	if (r->source && !r->skipping) {
+	if (r->source && r->skipping && r->first_met && r->spooled > r->stored_chunks)
+		rc = respool(r);
+	if (rc == 0 && r->source && !r->skipping) {
 		rc = idx_set_document(r->x, r->source, r->hash, r->doc_chunks, r->err, sizeof r->err);
 		if (r->seen.cap)
 			r->seen.chunks[seen_slot(&r->seen, r->source)] = r->doc_chunks;
@@ -185,6 +194,12 @@ static int start_document(struct run *r, const char *source, const char *hash)
 		return -1;
 	}
 	j = seen_slot(&r->seen, source);
+	r->first_met = !r->seen.key[j];
+	r->spooled = 0;
+	if (r->spool && (fflush(r->spool) != 0 || ftruncate(fileno(r->spool), 0) < 0 || fseek(r->spool, 0, SEEK_SET) != 0)) {
+		snprintf(r->err, sizeof r->err, "keeping records aside: %s", strerror(errno));
+		return -1;
+	}
 	if (r->seen.key[j]) {
 		/* met before in this run: go on as then */
 		r->skipping = r->seen.skipped[j];
@@ -201,6 +216,7 @@ static int start_document(struct run *r, const char *source, const char *hash)
 	r->seen.skipped[j] = (char)r->skipping;
 	r->seen.n++;
 	if (r->skipping) {
+		r->stored_chunks = idx_document_chunks(r->x, source);
 		r->unchanged++;
 		return 0;
 	}
@@ -301,6 +317,89 @@ static void record_free(struct record *rec)
 		sb_free(&rec->str[f]);
 }
 
+/* The document's stored chunks are fewer or more than the input's: index
+ * it again from the records kept aside. */
+static int respool(struct run *r)
+{
+	size_t wl, len;
+	char where[600];
+	sb line = { 0 };
+	long n = r->spooled, i;
+	int rc = 0;
+	jl_reader *check = jl_reader_new(r->spool, "spool");	/* for its reasons only */
+	/* not the caller's: it holds the record that ended this document */
+	struct record *rec = calloc(1, sizeof *rec);
+
+	msg_warn("%s: the index held %ld chunks of it, the input has %ld: indexed again", r->source, r->stored_chunks, n);
+	r->skipping = 0;
+	r->seen.skipped[seen_slot(&r->seen, r->source)] = 0;
+	r->unchanged--;
+	r->replaced++;
+	if (fflush(r->spool) != 0 || fseek(r->spool, 0, SEEK_SET) != 0
+	    || idx_delete_source(r->x, r->source, gone, r->v, r->err, sizeof r->err) < 0)
+		return -1;
+	for (i = 0; i < n && rc == 0; i++) {
+		if (fread(&wl, sizeof wl, 1, r->spool) != 1 || wl >= sizeof where || fread(where, 1, wl, r->spool) != wl
+		    || fread(&len, sizeof len, 1, r->spool) != 1) {
+			snprintf(r->err, sizeof r->err, "%s: reading the records kept aside failed", r->source);
+			rc = -1;
+			break;
+		}
+		where[wl] = '\0';
+		sb_truncate(&line, 0);
+		if (sb_reserve(&line, len + 1) < 0 || fread(line.buf, 1, len, r->spool) != len) {
+			snprintf(r->err, sizeof r->err, "%s: reading the records kept aside failed", where);
+			rc = -1;
+			break;
+		}
+		line.len = len;
+		line.buf[len] = '\0';
+		if (check == NULL || rec == NULL) {
+			snprintf(r->err, sizeof r->err, "out of memory");
+			rc = -1;
+		} else if (jl_check(check, line.buf, len) != JL_OK) {
+			snprintf(r->err, sizeof r->err, "%s: %s", where, jl_reason(check));
+			rc = -1;
+		} else {
+			rc = add_record(r, rec, line.buf, len, where);
+		}
+	}
+	sb_free(&line);
+	jl_reader_free(check);
+	if (rec) {
+		record_free(rec);
+		free(rec);
+	}
+	r->spooled = 0;
+	return rc;
+}
+
+static void gone(void *ctx, int64_t id)
+{
+	vecs_remove(ctx, id);
+}
+
+static int begin(struct run *r)
+{
+	if (r->in_tx)
+		return 0;
+	if (idx_begin(r->x, r->err, sizeof r->err) < 0)
+		return -1;
+	r->in_tx = 1;
+	r->in_batch = 0;
+	return 0;
+}
+
+static int commit(struct run *r)
+{
+	if (!r->in_tx)
+		return 0;
+	r->in_tx = 0;
+	return idx_commit(r->x, r->err, sizeof r->err);
+}
+
+/* The current document is complete. */
+
 /* One record: 0, or -1 with r->err set (the run stops). */
 static int add_record(struct run *r, struct record *rec, const char *line, size_t len, const char *where)
 {
@@ -371,7 +470,7 @@ static int add_record(struct run *r, struct record *rec, const char *line, size_
 			goto out;
 	}
 	if (r->skipping) {
-		rc = 0;
+		rc = r->first_met ? spool_line(r, where, line, len) : 0;
 		goto out;
 	}
 	c.id = id;
@@ -810,8 +909,13 @@ int main(int argc, char **argv)
 					continue;
 				/* the rest of a document that is unchanged needs no parsing:
 				 * re-runs cost little more than reading */
-				if (st == JL_OK && r.skipping && r.source && same_source(line, len, r.source))
+				if (st == JL_OK && r.skipping && r.source && same_source(line, len, r.source)) {
+					if (r.first_met && spool_line(&r, where, line, len) < 0) {
+						stop = 1;
+						break;
+					}
 					continue;
+				}
 				if (st == JL_OK)
 					st = jl_check(jr, line, len);
 				if (st != JL_OK) {
@@ -849,6 +953,8 @@ int main(int argc, char **argv)
 		free(r.hash);
 	}
 	seen_free(&r.seen);
+	if (r.spool)
+		fclose(r.spool);
 	/* the faiss file follows the database */
 	if (vecs_save(r.v, r.x, err, sizeof err) < 0) {
 		msg_error("%s", err);

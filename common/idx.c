@@ -573,6 +573,20 @@ void idx_rollback(idx *x)
 	load_meta(x);
 }
 
+long idx_document_chunks(idx *x, const char *source)
+{
+	sqlite3_stmt *st;
+	long n = -1;
+
+	if (sqlite3_prepare_v2(x->db, "SELECT chunks FROM documents WHERE source = ?1", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
 int idx_document(idx *x, const char *source, char *hash, size_t hashlen)
 {
 	int found = 0;

@@ -48,6 +48,8 @@ int idx_commit_plain(idx *x, char *err, size_t errlen);
 /* What the index holds for a source: 1 with the document hash it was
  * indexed from (into hash, 65 bytes), 0 when it holds nothing. */
 int idx_document(idx *x, const char *source, char *hash, size_t hashlen);
+/* The number of chunks the index holds of a document, -1 when none. */
+long idx_document_chunks(idx *x, const char *source);
 
 /* Remove a source's chunks (their row ids are reported to gone(ctx, id) so
  * that the caller can take them out of faiss). Returns how many, or -1. */

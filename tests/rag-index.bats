@@ -572,7 +572,7 @@ prepare_bad() {
 	prepare_bad
 	bad_run "embedder" "ragpipe-lex1-512" "$(jq -c '.embedder = "other-model"' <<<"$good")"
 	[[ "$stderr" == *other-model* ]] || fail "the other embedder is not named: $stderr"
-	bad_run "dimension" "dimension 256" "$(jq -c '.embedding |= .[:256]' <<<"$good")"
+	bad_run "dimension" "makes 512 values, not 256" "$(jq -c '.embedding |= .[:256]' <<<"$good")"
 }
 
 @test "bad record: no embedding, no embedder" {
@@ -949,4 +949,26 @@ plain|1"
 	# null is as absent; in range is kept as it is
 	rag-index -d ok <<<"$rec,\"seq\":null,\"page\":2147483647,\"page_end\":2147483647}"
 	[ "$(sql ok 'SELECT seq, page, page_end FROM chunks')" = "0|2147483647|2147483647" ]
+}
+
+@test "a document cut short upstream is completed by the next run, not kept as unchanged" {
+	n=$(wc -l <"$EMB")
+	# the first document's records, all but its last: as if rag-split was killed
+	first=$(head -n 1 "$EMB" | jq -r .source)
+	m=$(jq -r .source "$EMB" | grep -cxF "$first")
+	[ "$m" -ge 2 ]
+	head -n $((m - 1)) "$EMB" | rag-index -d kb
+	run --separate-stderr rag-index -d kb --summary <"$EMB"
+	assert_success
+	assert_jq '.[0].replaced == 1 and .[0].unchanged == 0'
+	[[ "$stderr" == "rag-index: warning: $first: the index held $((m - 1)) chunks of it, the input has $m: indexed again" ]] ||
+		fail "stderr: $stderr"
+	rag-index -d ref <"$EMB"
+	[ "$(content kb)" = "$(content ref)" ]
+	[ "$(stat_of kb chunks)" -eq "$n" ]
+	consistent kb
+	# and then it is unchanged
+	run --separate-stderr rag-index -d kb --summary <"$EMB"
+	assert_jq ".[0].replaced == 0 and .[0].unchanged == $(jq -r .source "$EMB" | sort -u | wc -l)"
+	assert_stderr_empty
 }
