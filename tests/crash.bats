@@ -134,7 +134,7 @@ dump() {
 	bin_query=0
 	[ -x "$RAGPIPE_ROOT/bin/rag-query" ] && bin_query=1
 	rag-index -d kb < /dev/null
-	deadline=$((SECONDS + ${CRASH_SECONDS:-20}))
+	deadline=$((SECONDS + ${CRASH_SECONDS:-60}))	# a minute, CRASH_SECONDS to change it
 	for w in a b; do
 		(
 			# add version 1, replace it by version 2, delete it all; again
