@@ -294,6 +294,7 @@ void chat_stream_init(chat_stream *s, chat_token_fn fn, void *ctx)
 void chat_stream_free(chat_stream *s)
 {
 	sse_free(&s->sse);
+	sb_free(&s->body);
 }
 
 static int on_event(void *ctx, const char *event, const char *data, size_t len, char *err, size_t errlen)
@@ -349,6 +350,24 @@ int chat_stream_feed(chat_stream *s, const char *data, size_t len)
 {
 	if (s->failed)
 		return -1;
+	if (!s->started) {
+		size_t i = 0;
+
+		while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
+			i++;
+		if (i < len) {
+			s->started = 1;
+			s->whole = data[i] == '{';
+		}
+	}
+	if (s->whole) {
+		if (sb_append(&s->body, data, len) < 0) {
+			snprintf(s->err, sizeof s->err, "out of memory");
+			s->failed = 1;
+			return -1;
+		}
+		return 0;
+	}
 	if (sse_feed(&s->sse, data, len, on_event, s, s->err, sizeof s->err) < 0) {
 		s->failed = 1;
 		return -1;
@@ -360,6 +379,22 @@ int chat_stream_end(chat_stream *s)
 {
 	if (s->failed)
 		return -1;
+	if (s->whole) {
+		sb content = { 0 };
+		char err[sizeof s->err];
+		int r = chat_response(sb_str(&s->body), s->body.len, &content, s->finish, sizeof s->finish, err, sizeof err);
+
+		if (r == 0 && content.len > 0)
+			r = s->fn(s->ctx, sb_str(&content), content.len, err, sizeof err);
+		sb_free(&content);
+		if (r < 0) {
+			snprintf(s->err, sizeof s->err, "%s", err);
+			s->failed = 1;
+			return -1;
+		}
+		s->done = 1;
+		return 0;
+	}
 	if (sse_finish(&s->sse, s->err, sizeof s->err) < 0) {
 		s->failed = 1;
 		return -1;

@@ -63,6 +63,10 @@ typedef struct {
 	long events;
 	int failed;
 	char err[512];
+	/* a server that ignores "stream":true answers with one JSON object:
+	 * kept whole, and read as a whole answer at the end */
+	int started, whole;
+	sb body;
 } chat_stream;
 
 void chat_stream_init(chat_stream *s, chat_token_fn fn, void *ctx);
@@ -72,7 +76,8 @@ void chat_stream_free(chat_stream *s);
 int chat_stream_feed(chat_stream *s, const char *data, size_t len);
 
 /* The stream has ended: 0 when the answer is complete ("[DONE]" came, or
- * at least a finish_reason and an end between events), -1 with the reason
+ * at least a finish_reason and an end between events; or a whole answer
+ * came instead of a stream, handed to fn in one piece), -1 with the reason
  * in s->err otherwise. */
 int chat_stream_end(chat_stream *s);
 

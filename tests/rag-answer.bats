@@ -322,6 +322,22 @@ req() {
 	[ "$output" = "$whole" ]
 }
 
+@test "server: a server that ignores \"stream\":true and answers whole is read as a whole answer" {
+	server_chat --reply "DenseNet concatenates feature maps [1], ResNet adds them [2]."
+	run --separate-stderr rag-answer -u "$URL" -m m en.jsonl
+	assert_success
+	whole=$output
+	server_chat --ignore-stream --reply "DenseNet concatenates feature maps [1], ResNet adds them [2]."
+	run --separate-stderr rag-answer -u "$URL" -m m --stream en.jsonl
+	assert_success
+	assert_stderr_empty
+	[ "$(req '.stream')" = true ]
+	[ "$output" = "$whole" ]
+	run --separate-stderr rag-answer -u "$URL" -m m --text en.jsonl
+	assert_success
+	assert_line --index 0 "DenseNet concatenates feature maps [1], ResNet adds them [2]."
+}
+
 @test "server: --text streams the answer token by token, then the numbered sources" {
 	server_chat --reply "ResNet adds its input back [2]; DenseNet concatenates [1]. Not [5]." --chunk-delay 20
 	run --separate-stderr rag-answer -u "$URL" -m m --text en.jsonl

@@ -442,7 +442,7 @@ class Handler(BaseHTTPRequestHandler):
         else:
             text = echo_passages(req["messages"][-1]["content"])
         finish = opts.finish or "stop"
-        if req.get("stream"):
+        if req.get("stream") and not opts.ignore_stream:
             return 200, Stream(req.get("model"), text, finish)
         words = len(text.split())
         return 200, {"id": "chatcmpl-test", "object": "chat.completion", "created": 0, "model": req.get("model"),
@@ -537,6 +537,8 @@ def main():
     ap.add_argument("--reply", action="append", default=[], metavar="TEXT",
                     help="the chat answer (repeat: one per request, in order, cycling)")
     ap.add_argument("--chunk-delay", type=int, default=0, metavar="MS", help="pause between streamed events")
+    ap.add_argument("--ignore-stream", action="store_true",
+                    help='answer chat requests whole, as JSON, even with "stream": true')
     ap.add_argument("--finish", metavar="REASON", help="finish_reason of chat answers (default stop)")
     opts = ap.parse_args()
     if opts.dim < 1:

@@ -185,6 +185,22 @@ TEST(streamed_answers)
 	sb_free(&out);
 }
 
+TEST(whole_answer_instead_of_a_stream)
+{
+	sb out = SB_INIT;
+	size_t step;
+	const char *whole = "\r\n {\"choices\":[{\"message\":{\"content\":\"DenseNet [1].\"},\"finish_reason\":\"stop\"}]}";
+
+	/* a server that ignores "stream":true: one piece, at the end */
+	for (step = 0; step <= 5; step++)
+		if (!CHECK_STR(stream(whole, step, &out), "DenseNet [1].| finish=stop"))
+			printf("#   step %zu\n", step);
+	CHECK_STR(stream("{\"error\":{\"message\":\"no such model\"}}", 3, &out),
+		  "error: the server answered with an error: no such model");
+	CHECK_STR(stream("{\"choices\":[{\"message\":{\"content\":\"a\"}}", 0, &out), "error: the answer is not a JSON object");
+	sb_free(&out);
+}
+
 TEST(malformed_streams)
 {
 	sb out = SB_INIT;
@@ -199,8 +215,9 @@ TEST(malformed_streams)
 		  "error: the server answered with an error: out of memory on GPU");
 	CHECK_STR(stream("event: error\ndata: {\"message\":\"boom\"}\n\n", 0, &out),
 		  "error: the server sent an error event");
-	CHECK_STR(stream("{\"choices\":[{\"message\":{\"content\":\"whole\"}}]}", 0, &out),
-		  "error: malformed event stream, line 1: not an event-stream field: \"{\"choices\":[{\"message\":{\"content\"");
+	/* what is neither a stream nor a whole answer */
+	CHECK_STR(stream("choices: whole\n\n", 0, &out),
+		  "error: malformed event stream, line 1: not an event-stream field: \"choices: whole\"");
 	CHECK_STR(stream(DELTA("STOP") "data: [DONE]\n\n", 0, &out), "error: the reader stopped");
 	sb_free(&out);
 }
@@ -212,6 +229,7 @@ int main(void)
 	RUN(param_problems);
 	RUN(whole_answers);
 	RUN(streamed_answers);
+	RUN(whole_answer_instead_of_a_stream);
 	RUN(malformed_streams);
 	return unit_done();
 }
