@@ -351,14 +351,28 @@ int chat_stream_feed(chat_stream *s, const char *data, size_t len)
 	if (s->failed)
 		return -1;
 	if (!s->started) {
+		/* held until the first byte that is not white space tells which */
 		size_t i = 0;
 
 		while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
 			i++;
-		if (i < len) {
-			s->started = 1;
-			s->whole = data[i] == '{';
+		if (sb_append(&s->body, data, len) < 0) {
+			snprintf(s->err, sizeof s->err, "out of memory");
+			s->failed = 1;
+			return -1;
 		}
+		if (i == len)
+			return 0;
+		s->started = 1;
+		s->whole = data[i] == '{';
+		if (s->whole)
+			return 0;
+		data = sb_str(&s->body);
+		len = s->body.len;
+		if (sse_feed(&s->sse, data, len, on_event, s, s->err, sizeof s->err) < 0)
+			s->failed = 1;
+		sb_free(&s->body);
+		return s->failed ? -1 : 0;
 	}
 	if (s->whole) {
 		if (sb_append(&s->body, data, len) < 0) {
@@ -379,6 +393,13 @@ int chat_stream_end(chat_stream *s)
 {
 	if (s->failed)
 		return -1;
+	if (!s->started && s->body.len > 0) {
+		if (sse_feed(&s->sse, sb_str(&s->body), s->body.len, on_event, s, s->err, sizeof s->err) < 0) {
+			s->failed = 1;
+			return -1;
+		}
+		sb_free(&s->body);
+	}
 	if (s->whole) {
 		sb content = { 0 };
 		char err[sizeof s->err];

@@ -195,6 +195,12 @@ TEST(whole_answer_instead_of_a_stream)
 	for (step = 0; step <= 5; step++)
 		if (!CHECK_STR(stream(whole, step, &out), "DenseNet [1].| finish=stop"))
 			printf("#   step %zu\n", step);
+	/* white space first, in pieces or not: the same verdict */
+	for (step = 0; step <= 3; step++)
+		CHECK_STR(stream("\t\n\n\r\n  {[\t", step, &out), "error: the answer is not a JSON object");
+	for (step = 0; step <= 3; step++)
+		CHECK_STR(stream("\n\n\t\n", step, &out),
+			  "error: malformed event stream, line 3: not an event-stream field: \" \"");
 	CHECK_STR(stream("{\"error\":{\"message\":\"no such model\"}}", 3, &out),
 		  "error: the server answered with an error: no such model");
 	CHECK_STR(stream("{\"choices\":[{\"message\":{\"content\":\"a\"}}", 0, &out), "error: the answer is not a JSON object");
