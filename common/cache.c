@@ -1,4 +1,5 @@
 #include "cache.h"
+#include "paths.h"
 
 #include <errno.h>
 #include <math.h>
@@ -26,23 +27,6 @@ static uint64_t checksum(const void *p, size_t len)
 		h *= 0x100000001b3ULL;
 	}
 	return h;
-}
-
-static int mkdirs(char *path)
-{
-	char *p;
-
-	for (p = path + 1; *p; p++) {
-		if (*p == '/') {
-			*p = '\0';
-			if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-				*p = '/';
-				return -1;
-			}
-			*p = '/';
-		}
-	}
-	return mkdir(path, 0700) < 0 && errno != EEXIST ? -1 : 0;
 }
 
 int cache_default_dir(char *out, size_t outlen)
@@ -73,7 +57,7 @@ cache *cache_open(const char *dir, char *err, size_t errlen)
 		return NULL;
 	}
 	snprintf(path, sizeof path, "%s", dir);
-	if (mkdirs(path) < 0) {
+	if (paths_mkdirs(path, 0700) < 0) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		free(c);
 		return NULL;

@@ -1,6 +1,7 @@
 #include "idx.h"
 #include "emb.h"
 #include "fts.h"
+#include "paths.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -139,28 +140,6 @@ static int load_meta(idx *x)
 	return 0;
 }
 
-/* mkdir -p: shards/1 is made with its parent, as parallel jobs name them */
-static int mkdir_parents(const char *dir)
-{
-	char path[4096];
-	size_t i, n = strlen(dir);
-
-	if (n == 0 || n >= sizeof path) {
-		errno = n ? ENAMETOOLONG : ENOENT;
-		return -1;
-	}
-	memcpy(path, dir, n + 1);
-	for (i = 1; i <= n; i++) {
-		if (path[i] != '/' && path[i] != '\0')
-			continue;
-		path[i] = '\0';
-		if (mkdir(path, 0777) < 0 && errno != EEXIST)
-			return -1;
-		path[i] = i < n ? '/' : '\0';
-	}
-	return 0;
-}
-
 /* A new index comes into being whole: made aside with its schema and
  * version, then renamed into place, so that a reader never finds a
  * database without them. */
@@ -223,7 +202,8 @@ idx *idx_open(const char *dir, enum idx_mode mode, int nowait, char *err, size_t
 	if (x->dir == NULL)
 		goto nomem;
 	if (mode == IDX_WRITE) {
-		if (mkdir_parents(dir) < 0) {
+		/* shards/1 is made with its parent, as parallel jobs name them */
+		if (paths_mkdirs(dir, 0777) < 0) {
 			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 			goto fail;
 		}

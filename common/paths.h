@@ -4,6 +4,8 @@
 #ifndef RAGPIPE_PATHS_H
 #define RAGPIPE_PATHS_H
 
+#include <sys/types.h>
+
 typedef struct paths paths;
 
 /* args are borrowed; list_file may be NULL or "-" for standard input. */
@@ -18,5 +20,8 @@ int paths_next(paths *p, const char **path, int *walked);
 
 /* Was anything reported and passed over? */
 int paths_failed(const paths *p);
+
+/* mkdir -p: dir and its missing parents, made with mode. -1 with errno. */
+int paths_mkdirs(const char *dir, mode_t mode);
 
 #endif
