@@ -1,4 +1,6 @@
 /* rag-index: embedded chunk records into an index directory. */
+#include "ahead.h"
+#include "fts.h"
 #include "idx.h"
 #include "jl.h"
 #include "msg.h"
@@ -18,12 +20,14 @@
 #include <unistd.h>
 
 static const char help[] =
-	"usage: rag-index -d DIR [-hqv] [--no-wait] [--batch N] [--type FACTORY] [FILE...]\n"
+	"usage: rag-index -d DIR [-hqv] [--no-wait] [--batch N] [--threads N] [--type FACTORY] [FILE...]\n"
 	"       rag-index -d DIR --delete SOURCE... | --prune [--keep-list FILE] | --merge DIR... | --rebuild | --stats\n"
 	"Add embedded chunk records (from FILE or standard input) to the index in DIR.\n"
 	"\n"
 	"  -d, --dir DIR         the index directory (created when missing)\n"
-	"      --batch N         records per transaction at least (default 1000; whole documents)\n"
+	"      --batch N         records per transaction at least (default 10000; whole documents)\n"
+	"      --threads N       1: read and write in one thread; 2: read in a second one\n"
+	"                        (the default when there is more than one processor)\n"
 	"      --no-wait         fail at once if another rag-index is writing to DIR\n"
 	"      --delete          the arguments are sources to remove\n"
 	"      --prune           remove documents whose source no longer exists\n"
@@ -40,7 +44,7 @@ static const char help[] =
 
 enum {
 	OPT_BATCH = OPT_FIRST_PRIVATE, OPT_NO_WAIT, OPT_DELETE, OPT_PRUNE, OPT_KEEP_LIST, OPT_TYPE, OPT_REBUILD,
-	OPT_STATS, OPT_SUMMARY, OPT_MERGE
+	OPT_STATS, OPT_SUMMARY, OPT_MERGE, OPT_THREADS
 };
 
 struct run {
@@ -75,9 +79,9 @@ struct run {
 };
 
 static size_t seen_slot(struct seen *t, const char *key);
-struct record;
+struct prep;
 static void gone(void *ctx, int64_t id);
-static int add_record(struct run *r, struct record *rec, const char *line, size_t len, const char *where);
+static int add_record(struct run *r, struct prep *p, const char *line, size_t len, const char *where);
 
 static int spool_line(struct run *r, const char *where, const char *line, size_t len)
 {
@@ -252,6 +256,30 @@ struct record {
 	size_t start[F_N], end[F_N];	/* of the value; end 0 when absent */
 	sb rest;			/* the other members, as JSON text */
 	sb str[F_N];
+	const char *val[F_N];		/* the strings decoded, NULL when absent */
+	char srcbuf[4096];		/* the source taken from the id */
+	const char *source;		/* the given one, or srcbuf */
+};
+
+/* A line made ready to be written, in the reading thread when there is one:
+ * checked, its members found, the vector parsed, the text cut. A step not
+ * taken is taken by the writer when it needs it. */
+enum {
+	CUT_AHEAD_MAX = 16384,	/* bytes of text cut in the reading thread, at most */
+	BIG_BUFFER = 1 << 20,
+};
+
+struct prep {
+	int checked;		/* jl_check ran: bad tells how it went */
+	int bad;		/* not a JSON object: err says why */
+	int parsed;		/* members found (err set when one is wrong) */
+	struct record rec;
+	float *vec;		/* malloc'd; NULL until parsed */
+	int dim;
+	sb body;
+	fts_cut cut;
+	int cut_done;
+	char err[1024];
 };
 
 static int record_member(void *ctx, const char *key, size_t keylen, size_t start, size_t end)
@@ -265,8 +293,12 @@ static int record_member(void *ctx, const char *key, size_t keylen, size_t start
 		v++;
 	for (f = 0; f < F_N; f++)
 		if (strlen(known[f]) == keylen && memcmp(known[f], key, keylen) == 0) {
-			rec->start[f] = v;
-			rec->end[f] = end;
+			/* a key given twice: the first, as a re-run's look at the
+			 * source alone takes it */
+			if (rec->end[f] == 0) {
+				rec->start[f] = v;
+				rec->end[f] = end;
+			}
 			return 0;
 		}
 	if (sb_putc(&rec->rest, rec->rest.len ? ',' : '{') < 0 || sb_append(&rec->rest, rec->line + start, end - start) < 0)
@@ -308,13 +340,105 @@ static int get_int(struct record *rec, int f, int min, int *out)
 	return 1;
 }
 
-static void record_free(struct record *rec)
+static void prep_reset(struct prep *p)
+{
+	p->checked = p->bad = p->parsed = p->cut_done = 0;
+	free(p->vec);
+	p->vec = NULL;
+	p->err[0] = '\0';
+}
+
+/* Once its line is written: a buffer a huge line left large is given back,
+ * so that each of the lines read ahead does not keep one. */
+static void prep_trim(struct prep *p)
 {
 	int f;
 
-	sb_free(&rec->rest);
 	for (f = 0; f < F_N; f++)
-		sb_free(&rec->str[f]);
+		if (p->rec.str[f].cap > BIG_BUFFER)
+			sb_free(&p->rec.str[f]);
+	if (p->rec.rest.cap > BIG_BUFFER)
+		sb_free(&p->rec.rest);
+	if (p->body.cap > BIG_BUFFER)
+		sb_free(&p->body);
+}
+
+static void prep_free(void *ctx, void *prep)
+{
+	struct prep *p = prep;
+	int f;
+
+	(void)ctx;
+	if (p == NULL)
+		return;
+	sb_free(&p->rec.rest);
+	for (f = 0; f < F_N; f++)
+		sb_free(&p->rec.str[f]);
+	free(p->vec);
+	sb_free(&p->body);
+	fts_cut_free(&p->cut);
+	free(p);
+}
+
+static void *prep_new(void *ctx)
+{
+	(void)ctx;
+	return calloc(1, sizeof(struct prep));
+}
+
+/* Find a checked line's members and decode its strings: 0, or -1 with the
+ * reason in p->err. */
+static int parse_members(struct prep *p, const char *line, size_t len)
+{
+	struct record *rec = &p->rec;
+	int bad = 0, f;
+
+	p->parsed = 1;
+	memset(rec->end, 0, sizeof rec->end);
+	sb_truncate(&rec->rest, 0);
+	rec->line = line;
+	if (jl_members_valid(line, len, record_member, rec) < 0) {
+		snprintf(p->err, sizeof p->err, "out of memory");
+		return -1;
+	}
+	for (f = 0; f < F_N; f++)
+		rec->val[f] = f == F_ID || f == F_TEXT || f == F_SOURCE || f == F_DOC || f == F_EMBEDDER || f == F_TITLE
+				      ? get_str(rec, f, &bad)
+				      : NULL;
+	if (bad) {
+		snprintf(p->err, sizeof p->err, "a string holds \\u0000, or memory ran out");
+		return -1;
+	}
+	if (rec->val[F_ID] == NULL || rec->val[F_TEXT] == NULL) {
+		snprintf(p->err, sizeof p->err, "a chunk needs \"id\" and \"text\" strings");
+		return -1;
+	}
+	if (rec->end[F_EMBEDDING] == 0) {
+		snprintf(p->err, sizeof p->err, "no \"embedding\" (run rag-embed first)");
+		return -1;
+	}
+	if (rec->val[F_EMBEDDER] == NULL) {
+		snprintf(p->err, sizeof p->err, "no \"embedder\" string");
+		return -1;
+	}
+	rec->source = rec->val[F_SOURCE];
+	if (rec->source == NULL) {
+		/* "book.pdf#3" comes from "book.pdf" */
+		const char *id = rec->val[F_ID], *hash = strrchr(id, '#');
+		size_t n = hash ? (size_t)(hash - id) : strlen(id);
+
+		snprintf(rec->srcbuf, sizeof rec->srcbuf, "%.*s", (int)n, id);
+		rec->source = rec->srcbuf;
+	}
+	return 0;
+}
+
+static int parse_vector(struct prep *p)
+{
+	struct record *rec = &p->rec;
+
+	return vecs_parse_text(rec->line + rec->start[F_EMBEDDING], rec->end[F_EMBEDDING] - rec->start[F_EMBEDDING],
+			       &p->vec, &p->dim, p->err, sizeof p->err);
 }
 
 /* The document's stored chunks are fewer or more than the input's: index
@@ -328,7 +452,7 @@ static int respool(struct run *r)
 	int rc = 0;
 	jl_reader *check = jl_reader_new(r->spool, "spool");	/* for its reasons only */
 	/* not the caller's: it holds the record that ended this document */
-	struct record *rec = calloc(1, sizeof *rec);
+	struct prep *p = prep_new(NULL);
 
 	msg_warn("%s: the index held %ld chunks of it, the input has %ld: indexed again", r->source, r->stored_chunks, n);
 	r->skipping = 0;
@@ -337,7 +461,7 @@ static int respool(struct run *r)
 	r->replaced++;
 	if (fflush(r->spool) != 0 || fseek(r->spool, 0, SEEK_SET) != 0
 	    || idx_delete_source(r->x, r->source, gone, r->v, r->err, sizeof r->err) < 0)
-		return -1;
+		rc = -1;
 	for (i = 0; i < n && rc == 0; i++) {
 		if (fread(&wl, sizeof wl, 1, r->spool) != 1 || wl >= sizeof where || fread(where, 1, wl, r->spool) != wl
 		    || fread(&len, sizeof len, 1, r->spool) != 1) {
@@ -354,22 +478,20 @@ static int respool(struct run *r)
 		}
 		line.len = len;
 		line.buf[len] = '\0';
-		if (check == NULL || rec == NULL) {
+		if (check == NULL || p == NULL) {
 			snprintf(r->err, sizeof r->err, "out of memory");
 			rc = -1;
 		} else if (jl_check(check, line.buf, len) != JL_OK) {
 			snprintf(r->err, sizeof r->err, "%s: %s", where, jl_reason(check));
 			rc = -1;
 		} else {
-			rc = add_record(r, rec, line.buf, len, where);
+			prep_reset(p);
+			rc = add_record(r, p, line.buf, len, where);
 		}
 	}
 	sb_free(&line);
 	jl_reader_free(check);
-	if (rec) {
-		record_free(rec);
-		free(rec);
-	}
+	prep_free(NULL, p);
 	r->spooled = 0;
 	return rc;
 }
@@ -400,82 +522,43 @@ static int commit(struct run *r)
 
 /* The current document is complete. */
 
-/* One record: 0, or -1 with r->err set (the run stops). */
-static int add_record(struct run *r, struct record *rec, const char *line, size_t len, const char *where)
+/* One record, checked: 0, or -1 with r->err set (the run stops). The
+ * steps the reading thread did not take are taken here. */
+static int add_record(struct run *r, struct prep *p, const char *line, size_t len, const char *where)
 {
-	const char *id, *text, *source, *doc, *embedder;
-	float *vec = NULL;
-	int dim = 0, rc = -1, bad = 0;
+	struct record *rec = &p->rec;
+	const char *source;
 	idx_chunk c;
 	int64_t rowid;
-	char srcbuf[4096];
 
-	memset(rec->end, 0, sizeof rec->end);
-	sb_truncate(&rec->rest, 0);
-	rec->line = line;
-	if (jl_members_valid(line, len, record_member, rec) < 0) {
-		snprintf(r->err, sizeof r->err, "%s: out of memory", where);
+	if ((!p->parsed && parse_members(p, line, len) < 0) || p->err[0] || (p->vec == NULL && parse_vector(p) < 0)) {
+		snprintf(r->err, sizeof r->err, "%.300s: %.600s", where, p->err);
 		return -1;
 	}
 	memset(&c, 0, sizeof c);
-	id = get_str(rec, F_ID, &bad);
-	text = get_str(rec, F_TEXT, &bad);
-	source = get_str(rec, F_SOURCE, &bad);
-	doc = get_str(rec, F_DOC, &bad);
-	embedder = get_str(rec, F_EMBEDDER, &bad);
-	c.title = get_str(rec, F_TITLE, &bad);
-	if (bad) {
-		snprintf(r->err, sizeof r->err, "%s: a string holds \\u0000, or memory ran out", where);
-		return -1;
-	}
-	if (id == NULL || text == NULL) {
-		snprintf(r->err, sizeof r->err, "%s: a chunk needs \"id\" and \"text\" strings", where);
-		return -1;
-	}
-	if (rec->end[F_EMBEDDING] == 0) {
-		snprintf(r->err, sizeof r->err, "%s: no \"embedding\" (run rag-embed first)", where);
-		return -1;
-	}
-	if (embedder == NULL) {
-		snprintf(r->err, sizeof r->err, "%s: no \"embedder\" string", where);
-		return -1;
-	}
-	if (vecs_parse_text(line + rec->start[F_EMBEDDING], rec->end[F_EMBEDDING] - rec->start[F_EMBEDDING], &vec, &dim,
-			    r->err, sizeof r->err) < 0) {
-		prefix_err(r, where, "");
-		return -1;
-	}
+	c.title = rec->val[F_TITLE];
+	source = rec->source;
 	/* settling the embedder belongs to the batch: a batch that is not
 	 * written settles nothing */
 	if (begin(r) < 0)
-		goto out;
-	if (idx_use_embedder(r->x, embedder, dim, r->err, sizeof r->err) < 0) {
+		return -1;
+	if (idx_use_embedder(r->x, rec->val[F_EMBEDDER], p->dim, r->err, sizeof r->err) < 0) {
 		prefix_err(r, where, "; nothing of this batch was written");
-		goto out;
+		return -1;
 	}
-	if (vecs_use_dim(r->v, dim, idx_type(r->x), r->err, sizeof r->err) < 0)
-		goto out;
-	if (source == NULL) {
-		/* "book.pdf#3" comes from "book.pdf" */
-		const char *hash = strrchr(id, '#');
-		size_t n = hash ? (size_t)(hash - id) : strlen(id);
-
-		snprintf(srcbuf, sizeof srcbuf, "%.*s", (int)n, id);
-		source = srcbuf;
-	}
+	if (vecs_use_dim(r->v, p->dim, idx_type(r->x), r->err, sizeof r->err) < 0)
+		return -1;
 	if (r->source == NULL || strcmp(r->source, source) != 0) {
 		if (r->source && end_document(r) < 0)
-			goto out;
-		if (begin(r) < 0 || start_document(r, source, doc ? doc : "") < 0)
-			goto out;
+			return -1;
+		if (begin(r) < 0 || start_document(r, source, rec->val[F_DOC] ? rec->val[F_DOC] : "") < 0)
+			return -1;
 	}
-	if (r->skipping) {
-		rc = r->first_met ? spool_line(r, where, line, len) : 0;
-		goto out;
-	}
-	c.id = id;
+	if (r->skipping)
+		return r->first_met ? spool_line(r, where, line, len) : 0;
+	c.id = rec->val[F_ID];
 	c.source = source;
-	c.text = text;
+	c.text = rec->val[F_TEXT];
 	{
 		int seq = 0, page = 0, page_end = 0, f = -1;
 
@@ -489,31 +572,28 @@ static int add_record(struct run *r, struct record *rec, const char *line, size_
 			snprintf(r->err, sizeof r->err, "%s: \"%s\" is not a whole number from %d to 2147483647%s", where,
 				 known[f], f == F_SEQ ? 0 : f == F_PAGE || page == 0 ? 1 : page,
 				 f == F_PAGE_END && page > 0 ? " (at least \"page\")" : "");
-			goto out;
+			return -1;
 		}
 		c.seq = seq;
 		c.page = page;
 		c.page_end = page_end ? page_end : page;
 	}
-	c.vec = vec;
+	c.vec = p->vec;
+	c.cut = p->cut_done ? &p->cut : NULL;
 	if (rec->rest.len > 0) {
 		if (sb_putc(&rec->rest, '}') < 0) {
 			snprintf(r->err, sizeof r->err, "out of memory");
-			goto out;
+			return -1;
 		}
 		c.fields_json = sb_str(&rec->rest);
 	}
-	if (idx_add_chunk(r->x, &c, &rowid, r->err, sizeof r->err) < 0)
-		goto out;
-	if (vecs_add(r->v, rowid, vec, r->err, sizeof r->err) < 0)
-		goto out;
+	if (idx_add_chunk(r->x, &c, &rowid, r->err, sizeof r->err) < 0
+	    || vecs_add(r->v, rowid, p->vec, r->err, sizeof r->err) < 0)
+		return -1;
 	r->doc_chunks++;
 	r->chunks_added++;
 	r->in_batch++;
-	rc = 0;
-out:
-	free(vec);
-	return rc;
+	return 0;
 }
 
 /* Does this line's record belong to source? Only its "source" (or "id")
@@ -533,6 +613,7 @@ static int peek_member(void *ctx, const char *key, size_t keylen, size_t start, 
 	if (keylen == 6 && memcmp(key, "source", 6) == 0) {
 		p->src_start = v;
 		p->src_end = end;
+		return 1;	/* the rest (the vector) need not be read */
 	} else if (keylen == 2 && memcmp(key, "id", 2) == 0) {
 		p->id_start = v;
 		p->id_end = end;
@@ -565,6 +646,54 @@ static int same_source(const char *line, size_t len, const char *source)
 	if (line[a] != '"' || memchr(line + a, '\\', b - a) != NULL)
 		return 0;
 	return b - a - 2 == n && memcmp(line + a + 1, source, n) == 0;
+}
+
+/* The reading thread's own state. It guesses which documents the writer
+ * will pass over (unchanged in the index as last committed) so as not to
+ * parse or cut their lines; a wrong guess costs only time, since the writer
+ * takes any step not taken. */
+struct reading {
+	idx *hint;		/* its own connection; NULL: no reading thread */
+	char *last;		/* the source of the last line parsed */
+	int last_unchanged;
+};
+
+static void prepare(void *ctx, ahead_line *l, jl_reader *jr)
+{
+	struct reading *w = ctx;
+	struct prep *p = l->prep;
+	struct record *rec = &p->rec;
+	const char *doc, *body;
+	char old[80];
+	size_t len;
+
+	prep_reset(p);
+	if (w->hint == NULL)
+		return;
+	if (w->last && w->last_unchanged && same_source(l->line, l->len, w->last))
+		return;
+	p->checked = 1;
+	if (jl_check(jr, l->line, l->len) != JL_OK) {
+		p->bad = 1;
+		snprintf(p->err, sizeof p->err, "%s", jl_reason(jr));
+		return;
+	}
+	if (parse_members(p, l->line, l->len) < 0)
+		return;
+	if (w->last == NULL || strcmp(w->last, rec->source) != 0) {
+		doc = rec->val[F_DOC];
+		free(w->last);
+		w->last = strdup(rec->source);
+		w->last_unchanged = doc && doc[0] && idx_document(w->hint, rec->source, old, sizeof old) == 1
+				    && strcmp(old, doc) == 0;
+	}
+	if (w->last_unchanged || parse_vector(p) < 0)
+		return;
+	/* a long text is cut as it is written instead: the terms of a whole
+	 * book held ahead would take many times its size */
+	body = idx_body(rec->val[F_TITLE], rec->val[F_TEXT], &p->body, &len);
+	if (body && len <= CUT_AHEAD_MAX && fts_cut_text(&p->cut, body, len) == 0)
+		p->cut_done = 1;
 }
 
 /* --merge: the documents of other index directories */
@@ -779,6 +908,7 @@ int main(int argc, char **argv)
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "summary", no_argument, NULL, OPT_SUMMARY },
 		{ "merge", no_argument, NULL, OPT_MERGE },
+		{ "threads", required_argument, NULL, OPT_THREADS },
 		OPT_STD_LONG,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -786,10 +916,12 @@ int main(int argc, char **argv)
 	int c, nowait = 0, del = 0, prune = 0, rebuild = 0, stats = 0, summary = 0, merge = 0, status = EXIT_OK, i;
 	struct run r;
 	char err[1024];
+	long threads;
 
 	msg_init(argv);
 	memset(&r, 0, sizeof r);
-	r.batch_size = 1000;
+	r.batch_size = 10000;
+	threads = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 2 : 1;
 	while ((c = getopt_long(argc, argv, "d:" OPT_STD_SHORT, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
@@ -806,6 +938,10 @@ int main(int argc, char **argv)
 		case OPT_STATS: stats = 1; break;
 		case OPT_SUMMARY: summary = 1; break;
 		case OPT_MERGE: merge = 1; break;
+		case OPT_THREADS:
+			if (opt_long("--threads", optarg, 1, 2, &threads) < 0)
+				return EXIT_USAGE;
+			break;
 		default:
 			switch (opt_std(c, help)) {
 			case OPT_HANDLED: break;
@@ -879,65 +1015,59 @@ int main(int argc, char **argv)
 			free(p.keep[i]);
 		free(p.keep);
 	} else if (!rebuild || optind < argc) {
-		int nfiles = argc - optind, stop = 0;
-		struct record rec = { 0 };
+		static const ahead_fns fns = { prep_new, prep_free, prepare };
+		int stop = 0;
+		/* the reading thread's; left to it if it must be left running */
+		struct reading *w = calloc(1, sizeof *w);
 		prog *progress = prog_new("chunks", 0);
+		jl_reader *check = jl_reader_new(stdin, "stdin");	/* for jl_check's reasons only */
+		ahead *in;
+		ahead_line *l;
 
-		for (i = 0; i < (nfiles ? nfiles : 1) && !stop; i++) {
-			const char *path = nfiles ? argv[optind + i] : "-";
-			FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-			jl_reader *jr;
-			enum jl_status st;
+		/* the records are read, parsed and their text cut in a second
+		 * thread, while this one writes */
+		if (threads > 1 && w)
+			w->hint = idx_open(dir, IDX_READ, 0, err, sizeof err);
+		in = w ? ahead_new(argv + optind, argc - optind, w->hint != NULL, &fns, w) : NULL;
+		if (in == NULL || check == NULL) {
+			snprintf(r.err, sizeof r.err, "out of memory");
+			stop = 1;
+		}
+		while (!stop && ahead_next(in, &l) > 0) {
+			struct prep *p = l->prep;
 
-			if (in == NULL) {
-				msg_error("%s: %s", path, strerror(errno));
-				status = EXIT_SOME_FAILED;
+			if (l->error) {
+				snprintf(r.err, sizeof r.err, "%s", l->error);
 				stop = 1;
 				break;
 			}
-			jr = jl_reader_new(in, in == stdin ? "stdin" : path);
-			while (jr && !stop) {
-				char where[600];
-				const char *line;
-				size_t len;
-
-				st = jl_read_line(jr, &line, &len);
-				if (st == JL_EOF)
-					break;
-				snprintf(where, sizeof where, "%s: line %ld", jl_name(jr), jl_lineno(jr));
-				if (st == JL_OK && strspn(line, " \t") == len)
-					continue;
-				/* the rest of a document that is unchanged needs no parsing:
-				 * re-runs cost little more than reading */
-				if (st == JL_OK && r.skipping && r.source && same_source(line, len, r.source)) {
-					if (r.first_met && spool_line(&r, where, line, len) < 0) {
-						stop = 1;
-						break;
-					}
-					continue;
-				}
-				if (st == JL_OK)
-					st = jl_check(jr, line, len);
-				if (st != JL_OK) {
-					snprintf(r.err, sizeof r.err, "%s: %s", where,
-						 st == JL_IOERR ? strerror(errno) : jl_reason(jr));
+			/* the rest of a document that is unchanged needs no parsing:
+			 * re-runs cost little more than reading */
+			if (r.skipping && r.source && same_source(l->line, l->len, r.source)) {
+				if (r.first_met && spool_line(&r, l->where, l->line, l->len) < 0)
 					stop = 1;
-					break;
-				}
-				if (add_record(&r, &rec, line, len, where) < 0)
-					stop = 1;
-				prog_update(progress, r.chunks_added, NULL);
+				continue;
 			}
-			if (jr == NULL) {
-				snprintf(r.err, sizeof r.err, "out of memory");
+			if (!p->checked && jl_check(check, l->line, l->len) != JL_OK) {
+				snprintf(r.err, sizeof r.err, "%s: %s", l->where, jl_reason(check));
+				stop = 1;
+			} else if (p->bad) {
+				snprintf(r.err, sizeof r.err, "%.300s: %.600s", l->where, p->err);
+				stop = 1;
+			} else if (add_record(&r, p, l->line, l->len, l->where) < 0) {
 				stop = 1;
 			}
-			jl_reader_free(jr);
-			if (in != stdin)
-				fclose(in);
+			prep_trim(p);
+			prog_update(progress, r.chunks_added, NULL);
 		}
+		/* a reading thread still blocked on its input keeps what it uses */
+		if (ahead_free(in) && w) {
+			idx_close(w->hint);
+			free(w->last);
+			free(w);
+		}
+		jl_reader_free(check);
 		prog_free(progress);
-		record_free(&rec);
 		if (!stop && r.source && end_document(&r) < 0)
 			stop = 1;
 		if (!stop && commit(&r) < 0)

@@ -49,6 +49,7 @@ struct idx {
 	int64_t last_rid;	/* the highest row id used; 0 until looked up in a batch */
 	int changed;	/* the batch changed something: it counts as a generation */
 	sqlite3_stmt *ins_chunk, *ins_fts, *get_doc, *set_doc, *get_df;
+	sb body;	/* of the chunk being added */
 };
 
 static const char schema[] =
@@ -65,6 +66,13 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);"
 	"CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(body, content='chunks', content_rowid='rid', tokenize='ragpipe');"
 	"CREATE TABLE IF NOT EXISTS terms(hash INTEGER PRIMARY KEY, df INTEGER NOT NULL);";
+
+/* FTS5 writes a segment each time its in-memory terms outgrow this, and
+ * merges segments as they pile up: with the default 1 MB a batch of a few
+ * thousand chunks makes a dozen segments. Set once, in the index. */
+static const char fts_hashsize[] =
+	"INSERT INTO fts(fts, rank) SELECT 'hashsize', 67108864"
+	" WHERE NOT EXISTS (SELECT 1 FROM fts_config WHERE k = 'hashsize')";
 
 static int fail_db(idx *x, char *err, size_t errlen, const char *what)
 {
@@ -245,7 +253,7 @@ idx *idx_open(const char *dir, enum idx_mode mode, int nowait, char *err, size_t
 		char v[32];
 
 		if (exec(x, "PRAGMA page_size=16384; PRAGMA cache_size=-32768; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", err, errlen) < 0
-		    || exec(x, schema, err, errlen) < 0)
+		    || exec(x, schema, err, errlen) < 0 || exec(x, fts_hashsize, err, errlen) < 0)
 			goto fail;
 		if (meta_get(x, "version", v, sizeof v) == 0) {
 			if (meta_set_num(x, "version", IDX_SCHEMA_VERSION) < 0) {
@@ -331,6 +339,7 @@ void idx_close(idx *x)
 	sqlite3_close(x->db);
 	if (x->lock_fd >= 0)
 		close(x->lock_fd);	/* releases the lock */
+	sb_free(&x->body);
 	free(x->df.hash);
 	free(x->df.delta);
 	free(x->df.stamp);
@@ -468,12 +477,12 @@ static int df_add(struct dfdelta *d, uint64_t h, long delta, uint32_t stamp)
 	return 0;
 }
 
-static int observe_term(void *ctx, int kind, const char *term, size_t len)
+static int observe_term(void *ctx, uint64_t hash)
 {
 	idx *x = ctx;
 
 	x->text_terms++;
-	return df_add(&x->df, emb_lex_hash(kind, term, len), x->text_delta, x->text_stamp);
+	return df_add(&x->df, hash, x->text_delta, x->text_stamp);
 }
 
 /* Step a statement that makes the full-text index cut one text, counting
@@ -491,6 +500,7 @@ static int step_counted(idx *x, sqlite3_stmt *st, long delta, long *terms)
 	x->obs.ctx = x;
 	rc = sqlite3_step(st);
 	x->obs.term = NULL;
+	x->obs.cut = NULL;
 	*terms = x->text_terms;
 	return rc;
 }
@@ -655,43 +665,43 @@ static int load_last_rid(idx *x)
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
+const char *idx_body(const char *title, const char *text, sb *buf, size_t *len)
+{
+	size_t tl = strlen(text), til = title ? strlen(title) : 0;
+
+	*len = tl;
+	if (til == 0 || (tl >= til && memcmp(text, title, til) == 0))
+		return text;
+	sb_truncate(buf, 0);
+	if (sb_append(buf, title, til) < 0 || sb_append(buf, "\n\n", 2) < 0 || sb_append(buf, text, tl) < 0)
+		return NULL;
+	*len = buf->len;
+	return sb_str(buf);
+}
+
 int idx_add_chunk(idx *x, const idx_chunk *c, int64_t *rowid, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = x->ins_chunk;
-	size_t tl = strlen(c->text), til = c->title ? strlen(c->title) : 0;
 	long dl;
-	char *body = NULL;
-	const char *b = c->text;
-	size_t blen = tl;
+	const char *b;
+	size_t blen;
 	int64_t rid;
 
-	/* the body as the generated column has it (what a deletion will give
-	 * the full-text index back): title + text unless the text begins with
-	 * the title */
-	if (til > 0 && (tl < til || memcmp(c->text, c->title, til) != 0)) {
-		body = malloc(til + 2 + tl + 1);
-		if (body == NULL) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		memcpy(body, c->title, til);
-		memcpy(body + til, "\n\n", 2);
-		memcpy(body + til + 2, c->text, tl + 1);
-		b = body;
-		blen = til + 2 + tl;
+	b = idx_body(c->title, c->text, &x->body, &blen);
+	if (b == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
 	}
 	/* the text is indexed first, so that it is cut once for both the
 	 * full-text index and the length and document frequencies */
-	if (x->last_rid == 0 && load_last_rid(x) < 0) {
-		free(body);
+	if (x->last_rid == 0 && load_last_rid(x) < 0)
 		return fail_db(x, err, errlen, "adding a chunk");
-	}
 	rid = x->last_rid + 1;
 	sqlite3_bind_int64(x->ins_fts, 1, rid);
 	sqlite3_bind_text(x->ins_fts, 2, b, (int)blen, SQLITE_STATIC);
+	x->obs.cut = c->cut;
 	if (step_counted(x, x->ins_fts, +1, &dl) != SQLITE_DONE) {
 		sqlite3_reset(x->ins_fts);
-		free(body);
 		return fail_db(x, err, errlen, "indexing a chunk's text");
 	}
 	sqlite3_reset(x->ins_fts);
@@ -735,11 +745,9 @@ int idx_add_chunk(idx *x, const idx_chunk *c, int64_t *rowid, char *err, size_t 
 			step_counted(x, undo, -1, &terms);
 		}
 		sqlite3_finalize(undo);
-		free(body);
 		return -1;
 	}
 	sqlite3_reset(st);
-	free(body);
 	x->last_rid = rid;
 	*rowid = rid;
 	x->chunks++;

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sb.h"
+
 typedef struct idx idx;
 
 enum idx_mode { IDX_READ, IDX_WRITE };
@@ -57,13 +59,22 @@ int idx_delete_source(idx *x, const char *source, void (*gone)(void *ctx, int64_
 		      char *err, size_t errlen);
 
 /* Add one chunk; *rowid gets its row id (the faiss id). fields_json is the
- * record's other fields as a JSON object text (carried back by queries). */
+ * record's other fields as a JSON object text (carried back by queries).
+ * cut, when not NULL, is the chunk's body (idx_body) cut ahead of time. */
+struct fts_cut;
 typedef struct {
 	const char *id, *source, *title, *text, *fields_json;
 	long seq;
 	int page, page_end;
 	const float *vec;
+	const struct fts_cut *cut;
 } idx_chunk;
+
+/* The text a chunk is searched by, as the full-text index holds it: the
+ * title and the text (made in buf), or the text itself when there is no
+ * title or the text begins with it. *len gets its length; NULL when memory
+ * ran out. */
+const char *idx_body(const char *title, const char *text, sb *buf, size_t *len);
 int idx_add_chunk(idx *x, const idx_chunk *c, int64_t *rowid, char *err, size_t errlen);
 
 /* Record that a source is indexed from the document with this hash. */

@@ -91,6 +91,17 @@ enum jl_status jl_read_line(jl_reader *r, const char **line, size_t *len)
 	return JL_OK;
 }
 
+void jl_take_line(jl_reader *r, char **buf, size_t *cap)
+{
+	char *line = r->line;
+	size_t c = r->cap;
+
+	r->line = *buf;
+	r->cap = *buf ? *cap : 0;
+	*buf = line;
+	*cap = c;
+}
+
 /* RFC 8259, strictly: json-c also takes NaN, Infinity, 'quotes', "1." and
  * raw control characters, which no later stage could read back. Values
  * nest at most JL_MAX_DEPTH deep, counted as json-c counts (the line's
@@ -560,12 +571,14 @@ int jl_members_valid(const char *s, size_t len, jl_member_fn fn, void *ctx)
 		return 0;
 	while (i < len) {
 		size_t start = i, kend, end;
+		int rc;
 
 		kend = skip_valid(s, len, i);
 		i = skip_ws(s, len, kend) + 1;	/* the ':' */
 		end = skip_valid(s, len, skip_ws(s, len, i));
-		if (fn(ctx, s + start + 1, kend - start - 2, start, end) < 0)
-			return -1;
+		rc = fn(ctx, s + start + 1, kend - start - 2, start, end);
+		if (rc != 0)
+			return rc < 0 ? -1 : 0;
 		i = skip_ws(s, len, end);
 		if (i >= len || s[i] == '}')
 			return 0;
@@ -586,6 +599,7 @@ int jl_members(const char *s, size_t len, jl_member_fn fn, void *ctx)
 		return 0;
 	for (;;) {
 		size_t start = i, kend, end;
+		int rc;
 
 		if (i >= len || s[i] != '"')
 			return -1;
@@ -598,8 +612,9 @@ int jl_members(const char *s, size_t len, jl_member_fn fn, void *ctx)
 		end = json_value(s, len, skip_ws(s, len, i + 1), 1, &bad);
 		if (end == (size_t)-1)
 			return -1;
-		if (fn(ctx, s + start + 1, kend - start - 2, start, end) < 0)
-			return -1;
+		rc = fn(ctx, s + start + 1, kend - start - 2, start, end);
+		if (rc != 0)
+			return rc < 0 ? -1 : 0;
 		i = skip_ws(s, len, end);
 		if (i < len && s[i] == '}')
 			return 0;

@@ -36,12 +36,17 @@ enum jl_status jl_check(jl_reader *r, const char *line, size_t len);
 /* Parse one line as a JSON object; JL_BAD with a reason otherwise. */
 enum jl_status jl_parse(jl_reader *r, const char *line, size_t len, json_object **out);
 
+/* Take the line last read, with the buffer it is in (malloc'd, *cap bytes),
+ * and give the reader *buf (or NULL) for the next: no copy. */
+void jl_take_line(jl_reader *r, char **buf, size_t *cap);
+
 long jl_lineno(const jl_reader *r);	/* of the line last returned */
 const char *jl_name(const jl_reader *r);
 const char *jl_reason(const jl_reader *r);	/* why the last line was JL_BAD */
 
 /* The members of the JSON object text s, in order: fn gets each one's key
- * as written between its quotes and the bytes [start, end) of `"key": value`.
+ * as written between its quotes and the bytes [start, end) of `"key": value`,
+ * and returns 0 to go on, 1 to stop there (the rest is not looked at) or -1.
  * -1 when s is not an object (or fn returned -1). */
 typedef int (*jl_member_fn)(void *ctx, const char *key, size_t keylen, size_t start, size_t end);
 int jl_members(const char *s, size_t len, jl_member_fn fn, void *ctx);

@@ -972,3 +972,66 @@ plain|1"
 	assert_jq ".[0].replaced == 0 and .[0].unchanged == $(jq -r .source "$EMB" | sort -u | wc -l)"
 	assert_stderr_empty
 }
+
+# ---------------------------------------------------------------------------
+# the reading thread
+
+@test "--threads 1 and --threads 2 write the same index, byte for byte: chunks, full-text segments, terms" {
+	# titles, Chinese and English, several files, a replaced document
+	head -100 "$SYN1" >in1.jsonl
+	for t in 1 2; do
+		rag-index -d "kb$t" --threads "$t" --batch 7 "$EMB" in1.jsonl
+		rag-index -d "kb$t" --threads "$t" <"$SYN2"
+		rag-index -d "kb$t" --threads "$t" <"$EMB"
+	done
+	q="SELECT rid, id, source, seq, page, page_end, title, text, fields, dl, hex(vec) FROM chunks ORDER BY rid;
+	   SELECT id, hex(block) FROM fts_data ORDER BY id;
+	   SELECT id, hex(sz) FROM fts_docsize ORDER BY id;
+	   SELECT hash, df FROM terms ORDER BY hash;
+	   SELECT source, doc, chunks FROM documents ORDER BY source;
+	   SELECT key, value FROM meta WHERE key != 'created' ORDER BY key"
+	[ "$(sql kb1 "$q" | md5sum)" = "$(sql kb2 "$q" | md5sum)" ] || fail "the indexes differ"
+	[ "$(sql kb2 "SELECT count(*) FROM fts_data")" -gt 1 ]
+	[ "$(sql kb2 "SELECT count(*) FROM documents")" -eq $(($(jq -r .source "$EMB" | sort -u | wc -l) + 60)) ]
+	cmp kb1/vectors-*.faiss kb2/vectors-*.faiss
+	consistent kb2
+	[ "$(match kb1 'densenet')" = "$(match kb2 'densenet')" ]
+	[ -n "$(match kb2 'densenet')" ]
+}
+
+@test "--threads must be 1 or 2 (exit 2)" {
+	for t in 0 3 x ""; do
+		run --separate-stderr rag-index -d kb --threads "$t" <"$EMB"
+		assert_failure 2
+		[[ "$stderr" == "rag-index: "*"--threads"* ]] || fail "--threads '$t': $stderr"
+	done
+	assert_not_exist kb
+}
+
+@test "an input file that cannot be opened stops the run naming it, exit 1; its batch is not written" {
+	for t in 1 2; do
+		run --separate-stderr rag-index -d "kb$t" --threads "$t" "$SYN1" nope.jsonl "$SYN2"
+		assert_failure 1
+		assert_output ""
+		[ "$stderr" = "rag-index: nope.jsonl: No such file or directory" ] || fail "--threads $t: $stderr"
+		[ "$(stat_of "kb$t" chunks)" = 0 ]
+	done
+	run --separate-stderr rag-index -d kb1 --batch 5 "$SYN1" nope.jsonl
+	assert_failure 1
+	[ "$(stat_of kb1 chunks)" = 295 ] || fail "the batches before the missing file: $(stat_of kb1 chunks) chunks"
+}
+
+@test "a bad line stops the run at once though the input stays open and silent" {
+	mkfifo in.fifo
+	for t in 1 2; do
+		{ head -3 "$SYN1"; echo 'not json'; exec sleep 60; } >in.fifo &
+		pid=$!
+		remember $pid
+		run --separate-stderr timeout 20 rag-index -d "kb$t" --threads "$t" <in.fifo
+		kill $pid
+		wait $pid 2>/dev/null || true
+		assert_failure 1
+		[[ "$stderr" == "rag-index: stdin: line 4: "* ]] || fail "--threads $t: $stderr"
+		[ "$(stat_of "kb$t" chunks)" = 0 ]
+	done
+}

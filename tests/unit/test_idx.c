@@ -23,7 +23,7 @@ static void fresh(void)
 static int add(idx *x, const char *id, const char *source, const char *text, float v0)
 {
 	float vec[4] = { v0, 1, 0, 0 };
-	idx_chunk c = { id, source, NULL, text, NULL, 1, 0, 0, vec };
+	idx_chunk c = { id, source, NULL, text, NULL, 1, 0, 0, vec, NULL };
 	int64_t rowid;
 	char err[300];
 
