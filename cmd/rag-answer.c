@@ -77,6 +77,9 @@ struct job {
 	enum job_state state;
 	sb answer;
 	cite_filter cite;
+	chat_think think;	/* a chat answer's leading reasoning is dropped */
+	int from_chat;
+	sb visible;		/* what the think filter passed, for the citations */
 	chat_stream stream;
 	int streaming;
 	char error[700];
@@ -119,6 +122,8 @@ static void job_free(struct job *j)
 	free(j->ids);
 	sb_free(&j->answer);
 	cite_free(&j->cite);
+	chat_think_free(&j->think);
+	sb_free(&j->visible);
 	if (j->streaming)
 		chat_stream_free(&j->stream);
 	free(j);
@@ -239,6 +244,14 @@ static int put_answer(struct job *j, const char *s, size_t len, int final)
 	struct run *run = j->run;
 	size_t from = j->answer.len;
 
+	if (j->from_chat) {
+		sb_truncate(&j->visible, 0);
+		if ((s && chat_think_feed(&j->think, s, len, &j->visible) < 0)
+		    || (final && chat_think_finish(&j->think, &j->visible) < 0))
+			return -1;
+		s = sb_str(&j->visible);
+		len = j->visible.len;
+	}
 	if ((s && cite_feed(&j->cite, s, len, &j->answer) < 0) || (final && cite_finish(&j->cite, &j->answer) < 0))
 		return -1;
 	if (run->text && j->answer.len > from) {
@@ -336,6 +349,9 @@ static int send_question(struct run *run, struct job *j)
 	cite_free(&j->cite);
 	if (cite_init(&j->cite, (int)j->used) < 0)
 		goto out;
+	chat_think_free(&j->think);
+	chat_think_init(&j->think);
+	j->from_chat = 1;
 	if (*system) {
 		msgs[n].role = "system";
 		msgs[n].content = system;

@@ -427,3 +427,108 @@ int chat_stream_end(chat_stream *s)
 	s->failed = 1;
 	return -1;
 }
+
+/* ---- a leading <think> block ---- */
+
+enum { THINK_START, THINK_IN, THINK_AFTER, THINK_PASS };
+
+static const char think_open[] = "<think>", think_close[] = "</think>";
+
+void chat_think_init(chat_think *t)
+{
+	t->state = THINK_START;
+	memset(&t->held, 0, sizeof t->held);
+}
+
+void chat_think_free(chat_think *t)
+{
+	sb_free(&t->held);
+}
+
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+int chat_think_feed(chat_think *t, const char *s, size_t len, sb *out)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		switch (t->state) {
+		case THINK_START: {
+			size_t ws, n;
+
+			/* hold the start until it is, or cannot be, the tag */
+			if (sb_append(&t->held, s + i, 1) < 0)
+				return -1;
+			i++;
+			for (ws = 0; ws < t->held.len && is_space(t->held.buf[ws]); ws++)
+				;
+			n = t->held.len - ws;
+			if (n == 0)
+				break;
+			if (n <= sizeof think_open - 1 && memcmp(t->held.buf + ws, think_open, n) == 0) {
+				if (n == sizeof think_open - 1) {
+					t->state = THINK_IN;
+					sb_truncate(&t->held, 0);
+				}
+				break;
+			}
+			if (sb_append(out, t->held.buf, t->held.len) < 0)
+				return -1;
+			sb_truncate(&t->held, 0);
+			t->state = THINK_PASS;
+			break;
+		}
+		case THINK_IN: {
+			/* only the tail that could begin the closing tag is kept */
+			size_t keep = sizeof think_close - 2;
+			const char *end;
+
+			if (sb_append(&t->held, s + i, len - i) < 0)
+				return -1;
+			i = len;
+			end = memmem(t->held.buf, t->held.len, think_close, sizeof think_close - 1);
+			if (end) {
+				size_t after = (size_t)(end - t->held.buf) + sizeof think_close - 1;
+				sb rest = t->held;	/* what followed the tag is fed again */
+				int r;
+
+				memset(&t->held, 0, sizeof t->held);
+				t->state = THINK_AFTER;
+				r = chat_think_feed(t, rest.buf + after, rest.len - after, out);
+				sb_free(&rest);
+				if (r < 0)
+					return -1;
+			} else if (t->held.len > keep) {
+				memmove(t->held.buf, t->held.buf + t->held.len - keep, keep);
+				sb_truncate(&t->held, keep);
+			}
+			break;
+		}
+		case THINK_AFTER:
+			while (i < len && is_space(s[i]))
+				i++;
+			if (i < len)
+				t->state = THINK_PASS;
+			break;
+		default:
+			if (sb_append(out, s + i, len - i) < 0)
+				return -1;
+			i = len;
+		}
+	}
+	return 0;
+}
+
+int chat_think_finish(chat_think *t, sb *out)
+{
+	int r = 0;
+
+	if (t->state == THINK_START)
+		r = sb_append(out, t->held.buf ? t->held.buf : "", t->held.len);
+	sb_truncate(&t->held, 0);
+	t->state = THINK_PASS;
+	return r < 0 ? -1 : 0;
+}

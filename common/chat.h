@@ -81,4 +81,23 @@ int chat_stream_feed(chat_stream *s, const char *data, size_t len);
  * in s->err otherwise. */
 int chat_stream_end(chat_stream *s);
 
+/* A reasoning model's answer may begin with its reasoning between <think>
+ * and </think> (DeepSeek-R1, Qwen3 and the like, served without a reasoning
+ * parser): that is not the answer. This filter drops such a block at the
+ * start (after white space only), and the white space after it, from an
+ * answer read in pieces of any split; anything else passes untouched, held
+ * back only while it could still be the opening tag. */
+typedef struct {
+	int state;
+	sb held;
+} chat_think;
+
+void chat_think_init(chat_think *t);
+void chat_think_free(chat_think *t);
+/* Append what is decided to out. -1: out of memory. */
+int chat_think_feed(chat_think *t, const char *s, size_t len, sb *out);
+/* The answer has ended: append what was held. An unclosed block (the answer
+ * cut off while reasoning) gives nothing. -1: out of memory. */
+int chat_think_finish(chat_think *t, sb *out);
+
 #endif

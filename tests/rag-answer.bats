@@ -338,6 +338,32 @@ req() {
 	assert_line --index 0 "DenseNet concatenates feature maps [1], ResNet adds them [2]."
 }
 
+@test "server: a reasoning model's leading <think> block is not part of the answer, whole, streamed or shown" {
+	reply=$'<think>\nThe user asks about [7]; passage 1 says so.\n</think>\n\nDenseNet concatenates feature maps [1].'
+	server_chat --reply "$reply"
+	for how in "" --stream; do
+		run --separate-stderr rag-answer -u "$URL" -m m $how en.jsonl
+		assert_success
+		[ "$(answer)" = "DenseNet concatenates feature maps [1]." ] || fail "$how: $(answer)"
+		assert_jq '.[0].unverified_citations == 0 and [.[0].citations[].n] == [1]'
+	done
+	run --separate-stderr rag-answer -u "$URL" -m m --text en.jsonl
+	assert_success
+	assert_line --index 0 "DenseNet concatenates feature maps [1]."
+	assert_line --index 1 "Sources:"
+	# an empty block (reasoning turned off), and the tag anywhere but the start: text
+	server_chat --reply $'<think>\n\n</think>\n\nDenseNet [1].' --reply "Write <think> tags [1]. <think>x</think>"
+	run --separate-stderr rag-answer -u "$URL" -m m --stream en.jsonl en.jsonl
+	assert_success
+	[ "$(jl -r .answer | head -1)" = "DenseNet [1]." ]
+	[ "$(jl -r .answer | tail -1)" = "Write <think> tags [1]. <think>x</think>" ]
+	# reasoning cut off at the token limit leaves no answer: an error
+	server_chat --finish length --reply "<think>still weighing [1] against [2]"
+	run --separate-stderr rag-answer -u "$URL" -m m --stream en.jsonl
+	assert_failure 3
+	[[ $stderr == *"the answer is empty"* ]] || fail "$stderr"
+}
+
 @test "server: --text streams the answer token by token, then the numbered sources" {
 	server_chat --reply "ResNet adds its input back [2]; DenseNet concatenates [1]. Not [5]." --chunk-delay 20
 	run --separate-stderr rag-answer -u "$URL" -m m --text en.jsonl

@@ -66,5 +66,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sb_free(&content);
 	sb_free(&ta);
 	sb_free(&tb);
+
+	/* a leading <think> block is dropped the same whatever the pieces, and
+	 * what remains is a suffix of the input */
+	{
+		chat_think a, b;
+		size_t i;
+
+		chat_think_init(&a);
+		chat_think_init(&b);
+		FUZZ_CHECK(chat_think_feed(&a, (const char *)data, size, &ta) == 0, "think: out of memory");
+		for (i = 0; i < size; i += step)
+			FUZZ_CHECK(chat_think_feed(&b, (const char *)data + i, size - i < step ? size - i : step, &tb) == 0,
+				   "think: out of memory");
+		FUZZ_CHECK(chat_think_finish(&a, &ta) == 0 && chat_think_finish(&b, &tb) == 0, "think: out of memory");
+		FUZZ_CHECK(ta.len == tb.len && memcmp(sb_str(&ta), sb_str(&tb), ta.len) == 0,
+			   "think: whole and in pieces of %u differ", step);
+		FUZZ_CHECK(ta.len <= size && memcmp(sb_str(&ta), (const char *)data + size - ta.len, ta.len) == 0,
+			   "think: the output is not the input's end");
+		chat_think_free(&a);
+		chat_think_free(&b);
+		sb_free(&ta);
+		sb_free(&tb);
+	}
 	return 0;
 }

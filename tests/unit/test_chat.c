@@ -228,6 +228,55 @@ TEST(malformed_streams)
 	sb_free(&out);
 }
 
+/* The think filter, fed whole, in two pieces at every split, and a byte at
+ * a time: always the same answer. */
+static void think_case(const char *in, const char *want)
+{
+	size_t len = strlen(in), cut, i;
+
+	for (cut = 0; cut <= len + 1; cut++) {
+		chat_think t;
+		sb out = SB_INIT;
+
+		chat_think_init(&t);
+		if (cut <= len) {
+			CHECK_INT(chat_think_feed(&t, in, cut, &out), 0);
+			CHECK_INT(chat_think_feed(&t, in + cut, len - cut, &out), 0);
+		} else {
+			for (i = 0; i < len; i++)
+				CHECK_INT(chat_think_feed(&t, in + i, 1, &out), 0);
+		}
+		CHECK_INT(chat_think_finish(&t, &out), 0);
+		if (!CHECK_STR(sb_str(&out), want))
+			printf("# input \"%s\", split at %zu\n", in, cut);
+		sb_free(&out);
+		chat_think_free(&t);
+	}
+}
+
+TEST(think_block_dropped)
+{
+	think_case("<think>\nweighing [1] and [2]\n</think>\n\nThe answer [1].", "The answer [1].");
+	think_case("  \n<think>a</think>b", "b");
+	think_case("<think></think>", "");
+	think_case("<think>\n\n</think>\n\nDenseNet [1].", "DenseNet [1].");
+	think_case("<think>never closed [1]", "");
+	think_case("<think>x</think >y</think>z", "z");
+	think_case("<think>a<think>b</think>c", "c");
+}
+
+TEST(think_tag_elsewhere_is_text)
+{
+	think_case("The answer [1].", "The answer [1].");
+	think_case("Write <think> tags [1]. <think>x</think>", "Write <think> tags [1]. <think>x</think>");
+	think_case("<thin", "<thin");
+	think_case("<thinking>x</thinking>", "<thinking>x</thinking>");
+	think_case("  <b>bold</b>", "  <b>bold</b>");
+	think_case("   ", "   ");
+	think_case("", "");
+	think_case("深度 <think>", "深度 <think>");
+}
+
 int main(void)
 {
 	RUN(request_plain);
@@ -237,5 +286,7 @@ int main(void)
 	RUN(streamed_answers);
 	RUN(whole_answer_instead_of_a_stream);
 	RUN(malformed_streams);
+	RUN(think_block_dropped);
+	RUN(think_tag_elsewhere_is_text);
 	return unit_done();
 }
