@@ -955,18 +955,30 @@ static int dense(qry *q, const qry_opts *o, long need, long slot, struct clist *
  * tokenizer made it. Terms in more than half the chunks are left out when
  * others remain: FTS5's idf gives them (almost) nothing, and matching them
  * would cost a score for nearly every chunk. */
-static int fts_expr(qry *q, sb *e)
+/* The FTS5 expression: the question's terms held by at most max_share of
+ * the chunks; when none is that rare, those held by at most half of them;
+ * when none is, all. A term in most chunks adds little to a score and makes
+ * FTS5 score nearly every chunk. */
+static int fts_expr(qry *q, sb *e, double max_share)
 {
 	size_t i;
-	int rare = 0, n = 0;
+	int n = 0;
+	double limit = q->N, tries[2] = { max_share, 0.5 };
+	int t;
 
-	for (i = 0; i < q->nqt; i++)
-		if (q->qt[i].df > 0 && (double)q->qt[i].df <= q->N / 2)
-			rare = 1;
+	for (t = 0; t < 2; t++) {
+		for (i = 0; i < q->nqt; i++)
+			if (q->qt[i].df > 0 && (double)q->qt[i].df <= q->N * tries[t])
+				break;
+		if (i < q->nqt) {
+			limit = q->N * tries[t];
+			break;
+		}
+	}
 	for (i = 0; i < q->nqt; i++) {
 		const char *t = q->qtext.buf + q->qt[i].str;
 
-		if (q->qt[i].df <= 0 || (rare && (double)q->qt[i].df > q->N / 2))
+		if (q->qt[i].df <= 0 || (double)q->qt[i].df > limit)
 			continue;
 		if ((n++ && sb_puts(e, " OR ") < 0) || sb_putc(e, '"') < 0 || sb_putc(e, FTS_TERM_MARK) < 0)
 			return -1;
@@ -1008,13 +1020,15 @@ static int take_fts(void *ctx, int64_t rid, double score)
 	return 0;
 }
 
-/* The FTS5 list: the best `need` over all shards. */
-static int full_text(qry *q, const qry_opts *o, long need, struct clist *out, char *err, size_t errlen)
+/* The FTS5 list: the best `need` over all shards, of the terms fts_expr
+ * picks with max_share. */
+static int full_text(qry *q, const qry_opts *o, long need, double max_share, struct clist *out, char *err,
+		     size_t errlen)
 {
 	sb e = SB_INIT;
 	struct fts_hits h = { 0 };
 	size_t i;
-	int r = -1, n = fts_expr(q, &e);
+	int r = -1, n = fts_expr(q, &e, max_share);
 
 	if (n < 0) {
 		snprintf(err, errlen, "out of memory");
@@ -1351,7 +1365,9 @@ static int hybrid(qry *q, const qry_opts *o, long need, long slot, struct clist 
 	double wv, wl;
 	int r = -1;
 
-	if ((q->dim > 0 && dense(q, o, nd, slot, &v, err, errlen) < 0) || full_text(q, o, nf, &f, err, errlen) < 0)
+	/* its candidates are re-scored with every term: rare terms find them */
+	if ((q->dim > 0 && dense(q, o, nd, slot, &v, err, errlen) < 0)
+	    || full_text(q, o, nf, QRY_LEX_SHARE, &f, err, errlen) < 0)
 		goto out;
 	for (i = 0; i < v.n; i++) {
 		struct cand *c = cl_add(out, v.v[i].shard, v.v[i].rid);
@@ -1767,7 +1783,7 @@ int qry_search(qry *q, const qry_opts *o, const char *text, size_t len, const fl
 			l.v[i].score = l.v[i].cos;
 		break;
 	case QRY_BM25:
-		if (full_text(q, o, need, &l, err, errlen) < 0)
+		if (full_text(q, o, need, 0.5, &l, err, errlen) < 0)
 			goto out;
 		for (i = 0; i < l.n; i++)
 			l.v[i].score = l.v[i].fts;

@@ -144,6 +144,21 @@ EOF
 	[[ "$stderr" == *"--mode: 'fuzzy'"* ]]
 }
 
+@test "words in most chunks: left out of the search while a rarer one is asked, used when there is none" {
+	# "alpha beta gamma" and "document" are in all 300 chunks, word17x3 in one
+	run --separate-stderr rag-query -d "$ALL" --mode bm25 <<<"document alpha word17x3"
+	assert_success
+	assert_jq '[.[0].hits[].id] == ["/syn/s017.txt#3"]'
+	run --separate-stderr rag-query -d "$ALL" --mode hybrid <<<"document alpha word17x3"
+	assert_success
+	assert_jq '.[0].hits[0].id == "/syn/s017.txt#3" and (.[0].hits | length) == 5'
+	for mode in bm25 hybrid; do
+		run --separate-stderr rag-query -d "$ALL" --mode $mode -k 4 <<<"alpha beta gamma"
+		assert_success
+		assert_jq '(.[0].hits | length) == 4 and all(.[0].hits[]; .score > 0)'
+	done
+}
+
 @test "--weights: 1,0 ranks as the vector list, 0,1 as the lexical one; --rrf-k sets the constant" {
 	run rag-query -d "$KB" -k 3 <<<"residual block shortcut"
 	vec=$(ids)
