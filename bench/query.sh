@@ -14,11 +14,14 @@
 #      python3 that only imports faiss and numpy and loads the same file
 #      (target median <= 50 ms); 1000 questions in one process (target >= 500
 #      questions/s).
+#   3. speed of the three modes on distinct documents: 100k chunks of the
+#      machine's Debian changelogs (/usr/share/doc/*/changelog*.gz), 200
+#      questions (reported; no target).
 #
 # Environment: BENCH_OUT (default bench/out), BENCH_DATA (default
 # ../shared/data), BENCH_QUERY_N (chunks of section 2, default 100000),
 # BENCH_QUERY_RUNS (cold starts, default 21), BENCH_QUERY_SECTIONS (default
-# "1 2").
+# "1 2 3"), BENCH_QUERY_CHANGELOG_N (chunks of section 3, default 100000).
 #
 # Section 2 needs Debian's python3-faiss and python3-numpy for the
 # comparison (make bench-deps, or apt-get install python3-faiss
@@ -29,7 +32,8 @@ OUT=${BENCH_OUT:-bench/out}/query
 DATA=${BENCH_DATA:-$(pwd)/../shared/data}
 N=${BENCH_QUERY_N:-100000}
 RUNS=${BENCH_QUERY_RUNS:-21}
-SECTIONS=${BENCH_QUERY_SECTIONS:-1 2}
+SECTIONS=${BENCH_QUERY_SECTIONS:-1 2 3}
+NC=${BENCH_QUERY_CHANGELOG_N:-100000}
 PY=/usr/bin/python3
 mkdir -p "$OUT" || exit 2
 want() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -299,9 +303,63 @@ $(printf %.2f "$b_hyb") s ($(printf %.0f "$(echo "200 / $b_hyb" | bc -l)")/s), b
 ($(printf %.0f "$(echo "200 / $b_bm" | bc -l)")/s) (FTS5 computes bm25() for every chunk holding a
 question term, tens of thousands here).
 
-Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg).
+EOF
+fi
+
+# ---------------------------------------------------------------------------
+if want 3; then
+	# real text whose words are not all common: the machine's Debian
+	# changelogs, in path order, split as they are
+	corp=$OUT/changelogs
+	kb=$OUT/kb-changelogs
+	if [ "$(bin/rag-index -d "$kb" --stats 2>/dev/null | jq -r .chunks)" != "$NC" ]; then
+		echo "bench/query.sh: splitting and indexing $NC chunks of /usr/share/doc/*/changelog*.gz" >&2
+		rm -rf "$corp" "$kb"
+		mkdir -p "$corp" || exit 2
+		find /usr/share/doc -name 'changelog*.gz' | LC_ALL=C sort | awk '{ printf "%s %05d\n", $0, NR }' |
+			while read -r f i; do zcat "$f" >"$corp/c$i.txt" 2>/dev/null; done
+		bin/rag-split -q "$corp"/c*.txt | head -n "$NC" | bin/rag-embed -q | bin/rag-index -d "$kb" ||
+			die "cannot index the changelogs"
+		[ "$(bin/rag-index -d "$kb" --stats | jq -r .chunks)" = "$NC" ] || die "fewer than $NC chunks of changelogs"
+	fi
+	cq=$OUT/changelog-questions.txt
+	$PY - "$kb/index.sqlite" >"$cq" <<'EOF' || die "cannot make questions"
+# 200 questions: three to eight words of random chunks (fixed seed)
+import random, sqlite3, sys
+db = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)
+texts = [t for (t,) in db.execute("SELECT text FROM chunks ORDER BY rid")]
+rnd = random.Random(7)
+for _ in range(200):
+    w = rnd.choice(texts).split()
+    a = rnd.randrange(max(1, len(w) - 8))
+    print(" ".join(w[a:a + rnd.randrange(3, 9)]).replace('"', ""))
+EOF
+	timed() {
+		s=$(date +%s.%N)
+		bin/rag-query -q -d "$kb" "$@" "$cq" >/dev/null || return 1
+		e=$(date +%s.%N)
+		echo "$e - $s" | bc -l
+	}
+	c_vec=$(timed) || die "rag-query failed"
+	c_bm=$(timed --mode bm25) || die "rag-query failed"
+	c_hyb=$(timed --hybrid) || die "rag-query failed"
+	cat <<EOF
+### 3. Speed on distinct documents: $NC chunks of Debian changelogs
+
+Index: the first $NC chunks of \`bin/rag-split\` over the machine's
+/usr/share/doc/*/changelog*.gz (in path order), built-in embedder,
+$(bin/rag-index -d "$kb" --stats | jq -r '"\(.documents) documents, \(.index_type)"'). Questions: 200, three to eight words of random chunks
+($cq). One process each, the 200 questions once:
+
+| mode | seconds | questions/s |
+|---|---:|---:|
+| vector | $(printf %.2f "$c_vec") | $(printf %.0f "$(echo "200 / $c_vec" | bc -l)") |
+| bm25 | $(printf %.2f "$c_bm") | $(printf %.0f "$(echo "200 / $c_bm" | bc -l)") |
+| hybrid | $(printf %.2f "$c_hyb") | $(printf %.0f "$(echo "200 / $c_hyb" | bc -l)") |
 
 EOF
 fi
+echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+echo
 echo "Targets missed: $missed"
 [ "$missed" -eq 0 ]
