@@ -51,9 +51,10 @@ static void close_input(ahead *a)
 	a->in = NULL;
 }
 
-static void set_error(struct slot *s, const char *fmt, const char *a, const char *b)
+/* "where: why" ends the input at this slot */
+static void set_error(struct slot *s, const char *where, const char *why)
 {
-	snprintf(s->error, sizeof s->error, fmt, a, b);
+	snprintf(s->error, sizeof s->error, "%s: %s", where, why);
 	s->l.error = s->error;
 	s->l.line = "";
 	s->l.len = 0;
@@ -67,6 +68,7 @@ static int fill(ahead *a, struct slot *s)
 	const char *line;
 	size_t len;
 	enum jl_status st;
+	int e;
 
 	s->l.error = NULL;
 	for (;;) {
@@ -83,26 +85,27 @@ static int fill(ahead *a, struct slot *s)
 			a->next_path++;
 			a->in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 			if (a->in == NULL) {
-				set_error(s, "%s: %s", path, strerror(errno));
+				set_error(s, path, strerror(errno));
 				a->ended = 1;
 				return 1;
 			}
 			a->jr = jl_reader_new(a->in, a->in == stdin ? "stdin" : path);
 			if (a->jr == NULL) {
-				set_error(s, "%s%s", path, ": out of memory");
+				set_error(s, path, "out of memory");
 				close_input(a);
 				a->ended = 1;
 				return 1;
 			}
 		}
 		st = jl_read_line(a->jr, &line, &len);
+		e = errno;
 		if (st == JL_EOF) {
 			close_input(a);
 			continue;
 		}
 		snprintf(s->l.where, sizeof s->l.where, "%s: line %ld", jl_name(a->jr), jl_lineno(a->jr));
 		if (st != JL_OK) {
-			set_error(s, "%s: %s", s->l.where, st == JL_IOERR ? strerror(errno) : jl_reason(a->jr));
+			set_error(s, s->l.where, st == JL_IOERR ? strerror(e) : jl_reason(a->jr));
 			a->ended = 1;
 			return 1;
 		}
