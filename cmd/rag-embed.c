@@ -614,19 +614,8 @@ int main(int argc, char **argv)
 			run.skip_path = optarg;
 			break;
 		default:
-			if ((r = http_opt(c, optarg, &ho, &key_file, help)) != 0) {
-				if (r < 0)
-					return EXIT_USAGE;
-				break;
-			}
-			switch (opt_std(c, help)) {
-			case OPT_HANDLED:
-				break;
-			case OPT_EXIT_OK:
-				return EXIT_OK;
-			case OPT_EXIT_USAGE:
-				return EXIT_USAGE;
-			}
+			if ((r = http_opt(c, optarg, &ho, &key_file, help)) != OPT_GO_ON)
+				return r;
 		}
 	}
 	signal(SIGPIPE, SIG_IGN);

@@ -913,7 +913,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *dir = NULL, *keep_list = NULL, *type = NULL;
-	int c, nowait = 0, del = 0, prune = 0, rebuild = 0, stats = 0, summary = 0, merge = 0, status = EXIT_OK, i;
+	int c, nowait = 0, del = 0, prune = 0, rebuild = 0, stats = 0, summary = 0, merge = 0, status = EXIT_OK, i, ended;
 	struct run r;
 	char err[1024];
 	long threads;
@@ -943,11 +943,8 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		default:
-			switch (opt_std(c, help)) {
-			case OPT_HANDLED: break;
-			case OPT_EXIT_OK: return EXIT_OK;
-			case OPT_EXIT_USAGE: return EXIT_USAGE;
-			}
+			if ((ended = opt_std(c, help)) != OPT_GO_ON)
+				return ended;
 		}
 	}
 	if (dir == NULL) {

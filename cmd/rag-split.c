@@ -223,7 +223,7 @@ int main(int argc, char **argv)
 	split_opts so = { 1000, 150, NULL, 0, 0 };
 	struct run run = { 0 };
 	const char *files_from = NULL;
-	int nul = 0, recursive = 0, c, i, overlap_given = 0, output_failed = 0;
+	int nul = 0, recursive = 0, c, i, r, overlap_given = 0, output_failed = 0;
 	long jobs = 1;
 
 	msg_init(argv);
@@ -265,14 +265,8 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		default:
-			switch (opt_std(c, help)) {
-			case OPT_HANDLED:
-				break;
-			case OPT_EXIT_OK:
-				return EXIT_OK;
-			case OPT_EXIT_USAGE:
-				return EXIT_USAGE;
-			}
+			if ((r = opt_std(c, help)) != OPT_GO_ON)
+				return r;
 		}
 	}
 	if (!overlap_given && so.overlap >= so.size)

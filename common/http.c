@@ -1060,26 +1060,26 @@ int http_opt(int c, const char *arg, http_opts *o, const char **key_file, const 
 	switch (c) {
 	case HTTP_OPT_API_KEY_FILE:
 		*key_file = arg;
-		return 1;
+		return OPT_GO_ON;
 	case HTTP_OPT_API_KEY:
 		/* not echoed: the value is the secret */
 		opt_usage_error(help, "--api-key: a key is never taken from the command line, where ps shows it;"
 				" set RAG_API_KEY or use --api-key-file");
-		return -1;
+		return EXIT_USAGE;
 	case HTTP_OPT_RETRIES:
 		if (opt_long("--retries", arg, 0, 100, &v) < 0)
-			return -1;
+			return EXIT_USAGE;
 		o->retries = (int)v;
-		return 1;
+		return OPT_GO_ON;
 	case HTTP_OPT_TIMEOUT:
-		return opt_double("--timeout", arg, 0, 1e6, &o->timeout) < 0 ? -1 : 1;
+		return opt_double("--timeout", arg, 0, 1e6, &o->timeout) < 0 ? EXIT_USAGE : OPT_GO_ON;
 	case HTTP_OPT_CONNECT_TIMEOUT:
-		return opt_double("--connect-timeout", arg, 0, 1e6, &o->connect_timeout) < 0 ? -1 : 1;
+		return opt_double("--connect-timeout", arg, 0, 1e6, &o->connect_timeout) < 0 ? EXIT_USAGE : OPT_GO_ON;
 	case HTTP_OPT_CACERT:
 		o->ca_file = arg;
-		return 1;
+		return OPT_GO_ON;
 	}
-	return 0;
+	return opt_std(c, help);
 }
 
 int http_key_load(const char *key_file, char **key, char *err, size_t errlen)

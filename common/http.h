@@ -148,9 +148,10 @@ enum {
 	{ "connect-timeout", required_argument, NULL, HTTP_OPT_CONNECT_TIMEOUT }, \
 	{ "cacert", required_argument, NULL, HTTP_OPT_CACERT }
 
-/* 1: c was one of those (its value is in o, or in *key_file); 0: it was
- * not; -1: its value was bad, or it was --api-key (said on stderr; a usage
- * error). help is the program's, for the usage line. */
+/* One of those (its value into o, or *key_file), or else a standard option
+ * (opt_std): OPT_GO_ON, or the status to exit with now (EXIT_USAGE for a bad
+ * value or --api-key, said on stderr). help is the program's, for the usage
+ * line. */
 int http_opt(int c, const char *arg, http_opts *o, const char **key_file, const char *help);
 
 /* The API key: the first line of key_file when one is given (its line end

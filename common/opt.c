@@ -25,27 +25,27 @@ void opt_usage_error(const char *help, const char *fmt, ...)
 	print_usage_line(help);
 }
 
-enum opt_result opt_std(int c, const char *help)
+int opt_std(int c, const char *help)
 {
 	switch (c) {
 	case 'h':
 		fputs(help, stdout);
-		return fflush(stdout) == 0 ? OPT_EXIT_OK : OPT_EXIT_USAGE;
+		return fflush(stdout) == 0 ? EXIT_OK : EXIT_USAGE;
 	case 'q':
 		msg_verbosity = 0;
-		return OPT_HANDLED;
+		return OPT_GO_ON;
 	case 'v':
 		if (msg_verbosity < 1)
 			msg_verbosity = 1;
 		msg_verbosity++;
-		return OPT_HANDLED;
+		return OPT_GO_ON;
 	case OPT_VERSION:
 		printf("%s (ragpipe) %s\n", msg_progname, RAGPIPE_VERSION);
-		return fflush(stdout) == 0 ? OPT_EXIT_OK : OPT_EXIT_USAGE;
+		return fflush(stdout) == 0 ? EXIT_OK : EXIT_USAGE;
 	default:
 		/* getopt already said what was wrong */
 		print_usage_line(help);
-		return OPT_EXIT_USAGE;
+		return EXIT_USAGE;
 	}
 }
 

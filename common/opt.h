@@ -22,11 +22,17 @@ enum {
 /* Exit statuses shared by all programs. */
 enum { EXIT_OK = 0, EXIT_SOME_FAILED = 1, EXIT_USAGE = 2 };
 
-enum opt_result { OPT_HANDLED, OPT_EXIT_OK, OPT_EXIT_USAGE };
-
 /* Handle -h, -q, -v, --version and getopt's '?' and ':'. help is the full text
- * printed by -h; its first line is the usage line repeated on errors. */
-enum opt_result opt_std(int c, const char *help);
+ * printed by -h; its first line is the usage line repeated on errors.
+ * OPT_GO_ON, or the status the program exits with now (EXIT_OK after -h and
+ * --version, EXIT_USAGE on an error):
+ *
+ *	default:
+ *		if ((r = opt_std(c, help)) != OPT_GO_ON)
+ *			return r;
+ */
+enum { OPT_GO_ON = -1 };
+int opt_std(int c, const char *help);
 
 /* Parse a whole decimal integer in [min, max] given to option name; on error
  * print "prog: NAME: ..." and return -1. */

@@ -132,14 +132,8 @@ int main(int argc, char **argv)
 			check_json = 1;
 			break;
 		default:
-			switch (opt_std(opt, help)) {
-			case OPT_HANDLED:
-				break;
-			case OPT_EXIT_OK:
-				return EXIT_OK;
-			case OPT_EXIT_USAGE:
-				return EXIT_USAGE;
-			}
+			if ((r = opt_std(opt, help)) != OPT_GO_ON)
+				return r;
 		}
 	}
 	if (optind < argc || o.nurls == 0) {
