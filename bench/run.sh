@@ -12,7 +12,7 @@
 # progress to stderr, and exits 0 (all targets met), 1 (a target missed) or
 # 2 (could not run).  To add one, write it and append NAME to BENCHMARKS.
 
-BENCHMARKS="split embed index scale answer query memory"
+BENCHMARKS="split embed index scale answer query memory book"
 
 cd "$(dirname "$0")/.." || exit 2
 OUT=${BENCH_OUT:-bench/out}
