@@ -5,8 +5,10 @@
 #include "jl.h"
 #include "msg.h"
 #include "opt.h"
+#include "paths.h"
 #include "prog.h"
 #include "sb.h"
+#include "sig.h"
 #include "vecs.h"
 
 #include <errno.h>
@@ -21,7 +23,8 @@
 
 static const char help[] =
 	"usage: rag-index -d DIR [-hqv] [--no-wait] [--batch N] [--threads N] [--type FACTORY] [FILE...]\n"
-	"       rag-index -d DIR --delete SOURCE... | --prune [--keep-list FILE] | --merge DIR... | --rebuild | --stats\n"
+	"       rag-index -d DIR --delete SOURCE... | --prune [--keep-list FILE] [--max-delete N|P%]\n"
+	"                 | --merge DIR... | --rebuild | --stats\n"
 	"Add embedded chunk records (from FILE or standard input) to the index in DIR.\n"
 	"\n"
 	"  -d, --dir DIR         the index directory (created when missing)\n"
@@ -32,6 +35,8 @@ static const char help[] =
 	"      --delete          the arguments are sources to remove\n"
 	"      --prune           remove documents whose source no longer exists\n"
 	"      --keep-list FILE  with --prune: remove those not listed in FILE\n"
+	"      --max-delete N|P% with --prune: refuse to remove more than N documents,\n"
+	"                        or P% of them (default 50%)\n"
 	"      --merge           the arguments are index directories to add\n"
 	"      --type FACTORY    faiss index type (index-factory string; default by size)\n"
 	"      --rebuild         rebuild the faiss index from the stored vectors\n"
@@ -44,7 +49,7 @@ static const char help[] =
 
 enum {
 	OPT_BATCH = OPT_FIRST_PRIVATE, OPT_NO_WAIT, OPT_DELETE, OPT_PRUNE, OPT_KEEP_LIST, OPT_TYPE, OPT_REBUILD,
-	OPT_STATS, OPT_SUMMARY, OPT_MERGE, OPT_THREADS
+	OPT_STATS, OPT_SUMMARY, OPT_MERGE, OPT_THREADS, OPT_MAX_DELETE
 };
 
 struct run {
@@ -75,6 +80,7 @@ struct run {
 	int first_met;
 	/* counts */
 	long added, replaced, unchanged, deleted, chunks_added;
+	long committed_docs, committed_chunks;	/* written for good by this run */
 	char err[1024];
 };
 
@@ -110,7 +116,14 @@ static int end_document(struct run *r)
 	if (r->source && r->skipping && r->first_met && r->spooled > r->stored_chunks)
 		rc = respool(r);
 	if (rc == 0 && r->source && !r->skipping) {
-		rc = idx_set_document(r->x, r->source, r->hash, r->doc_chunks, r->err, sizeof r->err);
+		idx_doc d = { r->source, r->hash, NULL, r->doc_chunks };
+		char abs[4096];
+		struct stat st;
+
+		/* where the file is, so that --prune finds it from anywhere */
+		if (stat(r->source, &st) == 0 && paths_absolute(r->source, abs, sizeof abs) == 0)
+			d.path = abs;
+		rc = idx_set_document(r->x, &d, r->err, sizeof r->err);
 		if (r->seen.cap)
 			r->seen.chunks[seen_slot(&r->seen, r->source)] = r->doc_chunks;
 	}
@@ -517,7 +530,11 @@ static int commit(struct run *r)
 	if (!r->in_tx)
 		return 0;
 	r->in_tx = 0;
-	return idx_commit(r->x, r->err, sizeof r->err);
+	if (idx_commit(r->x, r->err, sizeof r->err) < 0)
+		return -1;
+	r->committed_docs = r->added + r->replaced;
+	r->committed_chunks = r->chunks_added;
+	return 0;
 }
 
 /* The current document is complete. */
@@ -717,20 +734,24 @@ static int merge_chunk(void *ctx, const idx_chunk *c)
 	return 0;
 }
 
-static int merge_document(void *ctx, const char *source, const char *hash, long chunks)
+static int merge_document(void *ctx, const idx_doc *d)
 {
 	struct merge *m = ctx;
 	struct run *r = m->r;
 	char old[80];
-	int had = idx_document(r->x, source, old, sizeof old);
+	int had = idx_document(r->x, d->source, old, sizeof old);
 
-	if (had && strcmp(old, hash) == 0 && hash[0]) {
+	if (sig_caught()) {
+		snprintf(r->err, sizeof r->err, "interrupted");
+		return -1;
+	}
+	if (had && strcmp(old, d->hash) == 0 && d->hash[0]) {
 		r->unchanged++;
 		return 0;
 	}
-	if (idx_delete_source(r->x, source, gone, r->v, r->err, sizeof r->err) < 0
-	    || idx_each_chunk(m->from, source, merge_chunk, m) != 0
-	    || idx_set_document(r->x, source, hash, chunks, r->err, sizeof r->err) < 0)
+	if (idx_delete_source(r->x, d->source, gone, r->v, r->err, sizeof r->err) < 0
+	    || idx_each_chunk(m->from, d->source, merge_chunk, m) != 0
+	    || idx_set_document(r->x, d, r->err, sizeof r->err) < 0)
 		return -1;
 	if (had)
 		r->replaced++;
@@ -773,6 +794,7 @@ static int merge_dirs(struct run *r, char **dirs, int n)
 
 struct prune {
 	struct run *r;
+	long documents;		/* in the index */
 	char **gone;
 	size_t n, cap;
 	const char *keep_list;
@@ -785,16 +807,19 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int prune_one(void *ctx, const char *source)
+/* The file a document was indexed from: where the index recorded it, or
+ * (indexed before paths were recorded) its source as named. */
+static int prune_one(void *ctx, const idx_doc *d)
 {
 	struct prune *p = ctx;
 	struct stat st;
 	int drop;
 
+	p->documents++;
 	if (p->keep_list)
-		drop = bsearch(&source, p->keep, p->nkeep, sizeof *p->keep, cmp_str) == NULL;
+		drop = bsearch(&d->source, p->keep, p->nkeep, sizeof *p->keep, cmp_str) == NULL;
 	else
-		drop = stat(source, &st) < 0 && errno == ENOENT;
+		drop = stat(d->path ? d->path : d->source, &st) < 0 && errno == ENOENT;
 	if (!drop)
 		return 0;
 	if (p->n == p->cap) {
@@ -806,9 +831,51 @@ static int prune_one(void *ctx, const char *source)
 		p->gone = v;
 		p->cap = cap;
 	}
-	if ((p->gone[p->n] = strdup(source)) == NULL)
+	if ((p->gone[p->n] = strdup(d->source)) == NULL)
 		return -1;
 	p->n++;
+	return 0;
+}
+
+/* --max-delete N or P%: at most that many of the documents go. */
+struct max_delete {
+	long n;
+	int percent;
+};
+
+static int parse_max_delete(const char *arg, struct max_delete *m)
+{
+	size_t len = strlen(arg);
+	int percent = len > 0 && arg[len - 1] == '%';
+	char num[32];
+
+	if (len == 0 || len - (size_t)percent >= sizeof num)
+		return -1;
+	snprintf(num, sizeof num, "%.*s", (int)(len - (size_t)percent), arg);
+	if (opt_long("--max-delete", num, 0, percent ? 100 : 2147483647L, &m->n) < 0)
+		return -1;
+	m->percent = percent;
+	return 0;
+}
+
+/* A prune that would take more than the limit allows is refused whole: a
+ * wrong working directory, an unmounted disk or a truncated keep list must
+ * not empty the index. */
+static int prune_allowed(const struct prune *p, const struct max_delete *m, const char *dir)
+{
+	char cwd[4096];
+
+	if (p->n == 0 || (m->percent ? (double)p->n * 100 <= (double)m->n * (double)p->documents : (long)p->n <= m->n))
+		return 1;
+	msg_error("%s: --prune would delete %zu of %ld documents (%.0f%%), more than --max-delete %ld%s allows;"
+		  " nothing deleted", dir, p->n, p->documents, 100.0 * (double)p->n / (double)p->documents, m->n,
+		  m->percent ? "%" : "");
+	if (p->keep_list)
+		msg_error("%s: they are not in %s (first: %s); give --max-delete %s to delete them", dir, p->keep_list,
+			  p->gone[0], m->percent ? "100%" : "N");
+	else
+		msg_error("%s: their files are missing, as seen from %s (first: %s); give --max-delete %s to delete them",
+			  dir, getcwd(cwd, sizeof cwd) ? cwd : "here", p->gone[0], m->percent ? "100%" : "N");
 	return 0;
 }
 
@@ -868,6 +935,33 @@ static int delete_sources(struct run *r, char **sources, size_t n)
 	return commit(r);
 }
 
+/* Documents indexed from files that are gone keep answering until pruned:
+ * say so after a run that added to the index. */
+struct missing {
+	long n;
+	char first[4096];
+};
+
+static int count_missing(void *ctx, const idx_doc *d)
+{
+	struct missing *m = ctx;
+	struct stat st;
+
+	if (d->path && stat(d->path, &st) < 0 && errno == ENOENT && m->n++ == 0)
+		snprintf(m->first, sizeof m->first, "%s", d->source);
+	return 0;
+}
+
+static void warn_missing(idx *x, const char *dir)
+{
+	struct missing m = { 0, "" };
+
+	if (msg_verbosity < 1 || idx_each_document(x, count_missing, &m) < 0 || m.n == 0)
+		return;
+	msg_warn("%s: %ld indexed document%s no longer on disk (first: %s); rag-index -d %s --prune removes them", dir,
+		 m.n, m.n == 1 ? " is" : "s are", m.first, dir);
+}
+
 static void print_stats(idx *x)
 {
 	idx_stats st;
@@ -903,6 +997,7 @@ int main(int argc, char **argv)
 		{ "delete", no_argument, NULL, OPT_DELETE },
 		{ "prune", no_argument, NULL, OPT_PRUNE },
 		{ "keep-list", required_argument, NULL, OPT_KEEP_LIST },
+		{ "max-delete", required_argument, NULL, OPT_MAX_DELETE },
 		{ "type", required_argument, NULL, OPT_TYPE },
 		{ "rebuild", no_argument, NULL, OPT_REBUILD },
 		{ "stats", no_argument, NULL, OPT_STATS },
@@ -917,6 +1012,8 @@ int main(int argc, char **argv)
 	struct run r;
 	char err[1024];
 	long threads;
+	struct max_delete max_delete = { 50, 1 };
+	int max_delete_given = 0, made_dir = 0, made_index = 0, signo = 0, ingest, from_tty;
 
 	msg_init(argv);
 	memset(&r, 0, sizeof r);
@@ -933,6 +1030,11 @@ int main(int argc, char **argv)
 		case OPT_DELETE: del = 1; break;
 		case OPT_PRUNE: prune = 1; break;
 		case OPT_KEEP_LIST: keep_list = optarg; break;
+		case OPT_MAX_DELETE:
+			if (parse_max_delete(optarg, &max_delete) < 0)
+				return EXIT_USAGE;
+			max_delete_given = 1;
+			break;
 		case OPT_TYPE: type = optarg; break;
 		case OPT_REBUILD: rebuild = 1; break;
 		case OPT_STATS: stats = 1; break;
@@ -951,10 +1053,12 @@ int main(int argc, char **argv)
 		opt_usage_error(help, "no index directory (-d DIR)");
 		return EXIT_USAGE;
 	}
-	if (del + prune + stats + merge > 1 || (keep_list && !prune) || ((del || merge) && optind == argc)) {
+	if (del + prune + stats + merge > 1 || ((keep_list || max_delete_given) && !prune)
+	    || ((del || merge) && optind == argc)) {
 		opt_usage_error(help, merge && optind == argc ? "--merge needs the index directories to add"
 				: del && optind == argc ? "--delete needs the sources to remove"
 				: keep_list && !prune ? "--keep-list goes with --prune"
+				: max_delete_given && !prune ? "--max-delete goes with --prune"
 				: "--delete, --prune, --merge and --stats do not go together");
 		return EXIT_USAGE;
 	}
@@ -970,8 +1074,30 @@ int main(int argc, char **argv)
 		idx_close(x);
 		return fflush(stdout) == 0 ? EXIT_OK : jl_output_failed();
 	}
+	{
+		/* an index this run makes is taken away again if nothing is
+		 * written to it (every record refused, or interrupted) */
+		char path[4096];
+		struct stat st;
+
+		snprintf(path, sizeof path, "%s/index.sqlite", dir);
+		made_dir = stat(dir, &st) < 0 && errno == ENOENT;
+		made_index = stat(path, &st) < 0 && errno == ENOENT;
+	}
+	ingest = !merge && !del && !prune && (!rebuild || optind < argc);
+	from_tty = ingest && (optind == argc || (optind + 1 == argc && strcmp(argv[optind], "-") == 0))
+		   && isatty(STDIN_FILENO);
+	/* records and merged documents stop cleanly between two of them: the
+	 * batch in hand is undone, what is committed stays and gets its faiss
+	 * file (also while waiting for another writer's lock) */
+	if (ingest || merge)
+		sig_catch();
 	r.x = idx_open(dir, IDX_WRITE, nowait, err, sizeof err);
 	if (r.x == NULL) {
+		if (sig_caught()) {
+			msg_error("interrupted: nothing written");
+			return sig_status(sig_caught());
+		}
 		msg_error("%s", err);
 		return EXIT_SOME_FAILED;
 	}
@@ -984,10 +1110,11 @@ int main(int argc, char **argv)
 		return EXIT_SOME_FAILED;
 	}
 	if (merge) {
-		if (merge_dirs(&r, argv + optind, argc - optind) < 0) {
+		if (merge_dirs(&r, argv + optind, argc - optind) < 0 && !sig_caught()) {
 			msg_error("%s", r.err);
 			status = EXIT_SOME_FAILED;
 		}
+		signo = sig_caught();
 	} else if (del) {
 		if (delete_sources(&r, argv + optind, (size_t)(argc - optind)) < 0) {
 			msg_error("%s", r.err);
@@ -998,8 +1125,10 @@ int main(int argc, char **argv)
 
 		p.r = &r;
 		p.keep_list = keep_list;
-		if ((keep_list && read_keep_list(&p) < 0) || idx_each_source(r.x, prune_one, &p) < 0) {
+		if ((keep_list && read_keep_list(&p) < 0) || idx_each_document(r.x, prune_one, &p) < 0) {
 			msg_error("%s: cannot list the documents", dir);
+			status = EXIT_SOME_FAILED;
+		} else if (!prune_allowed(&p, &max_delete, dir)) {
 			status = EXIT_SOME_FAILED;
 		} else if (delete_sources(&r, p.gone, p.n) < 0) {
 			msg_error("%s", r.err);
@@ -1011,7 +1140,7 @@ int main(int argc, char **argv)
 		for (i = 0; (size_t)i < p.nkeep; i++)
 			free(p.keep[i]);
 		free(p.keep);
-	} else if (!rebuild || optind < argc) {
+	} else if (ingest) {
 		static const ahead_fns fns = { prep_new, prep_free, prepare };
 		int stop = 0;
 		/* the reading thread's; left to it if it must be left running */
@@ -1021,6 +1150,9 @@ int main(int argc, char **argv)
 		ahead *in;
 		ahead_line *l;
 
+		if (from_tty)
+			msg_note("reading embedded chunk records from the terminal (end with Ctrl-D);"
+				 " they come from: rag-split FILE... | rag-embed | rag-index -d %s", dir);
 		/* the records are read, parsed and their text cut in a second
 		 * thread, while this one writes */
 		if (threads > 1 && w)
@@ -1030,7 +1162,11 @@ int main(int argc, char **argv)
 			snprintf(r.err, sizeof r.err, "out of memory");
 			stop = 1;
 		}
-		while (!stop && ahead_next(in, &l) > 0) {
+		/* a signal then goes to the reading thread, whose read it ends
+		 * when no input comes */
+		if (w && w->hint)
+			sig_hold();
+		while (!stop && !sig_caught() && ahead_next(in, &l) > 0) {
 			struct prep *p = l->prep;
 
 			if (l->error) {
@@ -1065,11 +1201,17 @@ int main(int argc, char **argv)
 		}
 		jl_reader_free(check);
 		prog_free(progress);
-		if (!stop && r.source && end_document(&r) < 0)
+		if (!stop && !sig_caught() && r.source && end_document(&r) < 0)
 			stop = 1;
-		if (!stop && commit(&r) < 0)
+		if (!stop && !sig_caught() && commit(&r) < 0)
 			stop = 1;
-		if (stop) {
+		sig_release();
+		signo = sig_caught();
+		if (signo) {
+			if (r.in_tx)
+				idx_rollback(r.x);
+			r.in_tx = 0;
+		} else if (stop) {
 			/* the batch being written is dropped whole; earlier ones stay */
 			if (r.in_tx)
 				idx_rollback(r.x);
@@ -1078,6 +1220,8 @@ int main(int argc, char **argv)
 		}
 		free(r.source);
 		free(r.hash);
+		if (!stop && !signo)
+			warn_missing(r.x, dir);
 	}
 	seen_free(&r.seen);
 	if (r.spool)
@@ -1087,11 +1231,20 @@ int main(int argc, char **argv)
 		msg_error("%s", err);
 		status = EXIT_SOME_FAILED;
 	}
-	if (summary || msg_verbosity >= 2)
+	if (signo) {
+		msg_error("interrupted: %ld documents (%ld chunks) committed; re-run to continue", r.committed_docs,
+			  r.committed_chunks);
+		status = sig_status(signo);
+	} else if (summary || msg_verbosity >= 2) {
 		printf("{\"added\":%ld,\"replaced\":%ld,\"unchanged\":%ld,\"deleted\":%ld,\"chunks_added\":%ld}\n", r.added,
 		       r.replaced, r.unchanged, r.deleted, r.chunks_added);
+	}
 	vecs_close(r.v);
 	idx_close(r.x);
+	/* nothing typed at the terminal makes no index either */
+	if (made_index && r.committed_docs == 0 && (status != EXIT_OK || (from_tty && r.chunks_added == 0))
+	    && idx_remove_new(dir, made_dir) < 0)
+		msg_warn("%s: cannot take away the empty index: %s", dir, strerror(errno));
 	if (fflush(stdout) != 0)
 		return jl_output_failed();
 	return status;

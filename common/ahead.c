@@ -1,4 +1,5 @@
 #include "ahead.h"
+#include "sig.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -128,6 +129,7 @@ static void *reader(void *arg)
 	ahead *a = arg;
 	int tail, got;
 
+	sig_reading_thread();
 	pthread_mutex_lock(&a->mu);
 	while (!a->done) {
 		while ((a->count == AHEAD_LINES || (a->count > 0 && a->bytes >= AHEAD_BYTES)) && !a->stop)
@@ -217,8 +219,19 @@ int ahead_next(ahead *a, ahead_line **out)
 		a->count--;
 		pthread_cond_signal(&a->freed);
 	}
-	while (a->count == 0 && !a->done)
-		pthread_cond_wait(&a->filled, &a->mu);
+	/* a caught signal may have been taken by a thread other than the
+	 * reader, between two of its reads: look every 0.2 s */
+	while (a->count == 0 && !a->done && !sig_caught()) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 200 * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&a->filled, &a->mu, &until);
+	}
 	r = a->count > 0;
 	if (r) {
 		a->held = 1;

@@ -39,7 +39,8 @@ typedef struct ahead_fns {
 ahead *ahead_new(char *const *paths, int npaths, int threaded, const ahead_fns *fns, void *ctx);
 
 /* The next line, borrowed until the next call: 1, or 0 when the input has
- * ended (after a line with an error, too). */
+ * ended (after a line with an error, too), or a signal was caught (sig.h)
+ * while waiting for it. */
 int ahead_next(ahead *a, ahead_line **out);
 
 /* Stop the reading thread and free it all: 1. Or 0 when the thread is

@@ -55,7 +55,7 @@ struct idx {
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS documents(source TEXT PRIMARY KEY, doc TEXT NOT NULL,"
-	" chunks INTEGER NOT NULL, indexed_at INTEGER NOT NULL) WITHOUT ROWID;"
+	" chunks INTEGER NOT NULL, indexed_at INTEGER NOT NULL, path TEXT) WITHOUT ROWID;"
 	/* row ids are never reused, so no old faiss file can name a new chunk */
 	"CREATE TABLE IF NOT EXISTS chunks(rid INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
 	" source TEXT NOT NULL, seq INTEGER, page INTEGER, page_end INTEGER, title TEXT, text TEXT NOT NULL,"
@@ -194,6 +194,19 @@ static int create_fresh(const char *dir, const char *path, char *err, size_t err
 	return 0;
 }
 
+/* Indexes made before documents had a path get the column, empty: their
+ * documents are looked for by source as before until indexed again. */
+static int add_path_column(idx *x, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(x->db, "SELECT path FROM documents LIMIT 0", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_finalize(st);
+		return 0;
+	}
+	return exec(x, "ALTER TABLE documents ADD COLUMN path TEXT", err, errlen);
+}
+
 idx *idx_open(const char *dir, enum idx_mode mode, int nowait, char *err, size_t errlen)
 {
 	idx *x = calloc(1, sizeof *x);
@@ -253,7 +266,8 @@ idx *idx_open(const char *dir, enum idx_mode mode, int nowait, char *err, size_t
 		char v[32];
 
 		if (exec(x, "PRAGMA page_size=16384; PRAGMA cache_size=-32768; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", err, errlen) < 0
-		    || exec(x, schema, err, errlen) < 0 || exec(x, fts_hashsize, err, errlen) < 0)
+		    || exec(x, schema, err, errlen) < 0 || exec(x, fts_hashsize, err, errlen) < 0
+		    || add_path_column(x, err, errlen) < 0)
 			goto fail;
 		if (meta_get(x, "version", v, sizeof v) == 0) {
 			if (meta_set_num(x, "version", IDX_SCHEMA_VERSION) < 0) {
@@ -268,8 +282,8 @@ idx *idx_open(const char *dir, enum idx_mode mode, int nowait, char *err, size_t
 				       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", -1, &x->ins_chunk, NULL) != SQLITE_OK
 		    || sqlite3_prepare_v2(x->db, "INSERT INTO fts(rowid, body) VALUES (?1, ?2)", -1, &x->ins_fts, NULL)
 			   != SQLITE_OK
-		    || sqlite3_prepare_v2(x->db, "INSERT OR REPLACE INTO documents(source, doc, chunks, indexed_at)"
-					  " VALUES (?1, ?2, ?3, ?4)", -1, &x->set_doc, NULL) != SQLITE_OK) {
+		    || sqlite3_prepare_v2(x->db, "INSERT OR REPLACE INTO documents(source, doc, chunks, indexed_at, path)"
+					  " VALUES (?1, ?2, ?3, ?4, ?5)", -1, &x->set_doc, NULL) != SQLITE_OK) {
 			fail_db(x, err, errlen, "preparing");
 			goto fail;
 		}
@@ -325,6 +339,22 @@ nomem:
 fail:
 	idx_close(x);
 	return NULL;
+}
+
+int idx_remove_new(const char *dir, int with_dir)
+{
+	static const char *const files[] = { "index.sqlite-wal", "index.sqlite-shm", "index.sqlite", "lock" };
+	char path[4096];
+	size_t i;
+
+	for (i = 0; i < sizeof files / sizeof files[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+		if (unlink(path) < 0 && errno != ENOENT)
+			return -1;
+	}
+	if (with_dir && rmdir(dir) < 0 && errno != ENOTEMPTY && errno != EEXIST)
+		return -1;
+	return 0;
 }
 
 void idx_close(idx *x)
@@ -756,12 +786,16 @@ int idx_add_chunk(idx *x, const idx_chunk *c, int64_t *rowid, char *err, size_t 
 	return 0;
 }
 
-int idx_set_document(idx *x, const char *source, const char *hash, long chunks, char *err, size_t errlen)
+int idx_set_document(idx *x, const idx_doc *d, char *err, size_t errlen)
 {
-	sqlite3_bind_text(x->set_doc, 1, source, -1, SQLITE_STATIC);
-	sqlite3_bind_text(x->set_doc, 2, hash, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(x->set_doc, 3, chunks);
+	sqlite3_bind_text(x->set_doc, 1, d->source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(x->set_doc, 2, d->hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(x->set_doc, 3, d->chunks);
 	sqlite3_bind_int64(x->set_doc, 4, (sqlite3_int64)time(NULL));
+	if (d->path)
+		sqlite3_bind_text(x->set_doc, 5, d->path, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(x->set_doc, 5);
 	if (sqlite3_step(x->set_doc) != SQLITE_DONE) {
 		sqlite3_reset(x->set_doc);
 		return fail_db(x, err, errlen, "recording a document");
@@ -771,18 +805,6 @@ int idx_set_document(idx *x, const char *source, const char *hash, long chunks, 
 	return 0;
 }
 
-int idx_each_source(idx *x, int (*fn)(void *ctx, const char *source), void *ctx)
-{
-	sqlite3_stmt *st;
-	int rc, r = 0;
-
-	if (sqlite3_prepare_v2(x->db, "SELECT source FROM documents ORDER BY source", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		r = fn(ctx, (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return r;
-}
 
 int idx_each_vector(idx *x, int (*fn)(void *ctx, int64_t id, const float *vec), void *ctx)
 {
@@ -909,16 +931,26 @@ long idx_df(idx *x, uint64_t hash)
 	return df;
 }
 
-int idx_each_document(idx *x, int (*fn)(void *ctx, const char *source, const char *hash, long chunks), void *ctx)
+int idx_each_document(idx *x, int (*fn)(void *ctx, const idx_doc *d), void *ctx)
 {
 	sqlite3_stmt *st;
 	int r = 0;
 
-	if (sqlite3_prepare_v2(x->db, "SELECT source, doc, chunks FROM documents ORDER BY source", -1, &st, NULL) != SQLITE_OK)
+	/* a shard read as it is may be older than the path column */
+	if (sqlite3_prepare_v2(x->db, "SELECT source, doc, chunks, path FROM documents ORDER BY source", -1, &st, NULL)
+		    != SQLITE_OK
+	    && sqlite3_prepare_v2(x->db, "SELECT source, doc, chunks, NULL FROM documents ORDER BY source", -1, &st, NULL)
+		       != SQLITE_OK)
 		return -1;
-	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
-		r = fn(ctx, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
-		       (long)sqlite3_column_int64(st, 2));
+	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		idx_doc d;
+
+		d.source = (const char *)sqlite3_column_text(st, 0);
+		d.hash = (const char *)sqlite3_column_text(st, 1);
+		d.chunks = (long)sqlite3_column_int64(st, 2);
+		d.path = (const char *)sqlite3_column_text(st, 3);
+		r = fn(ctx, &d);
+	}
 	sqlite3_finalize(st);
 	return r;
 }

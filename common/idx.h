@@ -32,6 +32,12 @@ enum idx_mode { IDX_READ, IDX_WRITE };
 idx *idx_open(const char *dir, enum idx_mode mode, int nowait, char *err, size_t errlen);
 void idx_close(idx *x);
 
+/* Take away an index a writer has just made and that holds nothing (a run
+ * whose every record was refused must not leave an empty index behind):
+ * its files, and DIR itself when that leaves it empty and with_dir. After
+ * idx_close. -1 with errno when a file cannot be removed. */
+int idx_remove_new(const char *dir, int with_dir);
+
 /* The embedder the index was built with ("" and 0 while empty). */
 const char *idx_embedder(const idx *x);
 int idx_dim(const idx *x);
@@ -77,14 +83,21 @@ typedef struct {
 const char *idx_body(const char *title, const char *text, sb *buf, size_t *len);
 int idx_add_chunk(idx *x, const idx_chunk *c, int64_t *rowid, char *err, size_t errlen);
 
-/* Record that a source is indexed from the document with this hash. */
-int idx_set_document(idx *x, const char *source, const char *hash, long chunks, char *err, size_t errlen);
+/* A document as the index records it. path is the absolute path the source
+ * named when it was indexed (resolved against the writer's working
+ * directory), NULL when it named no file then or the index is older than
+ * the column: what --prune looks for on disk, wherever it is run from. */
+typedef struct {
+	const char *source, *hash, *path;
+	long chunks;
+} idx_doc;
 
-/* Every source indexed, in order; fn returns 0 to go on. */
-int idx_each_source(idx *x, int (*fn)(void *ctx, const char *source), void *ctx);
+/* Record that a source is indexed from the document d->hash. */
+int idx_set_document(idx *x, const idx_doc *d, char *err, size_t errlen);
 
-/* Every document: source, hash, number of chunks. */
-int idx_each_document(idx *x, int (*fn)(void *ctx, const char *source, const char *hash, long chunks), void *ctx);
+/* Every document, in source order (pointers valid for the call); fn
+ * returns 0 to go on. */
+int idx_each_document(idx *x, int (*fn)(void *ctx, const idx_doc *d), void *ctx);
 
 /* The chunks of a source, in order (all pointers valid for the call). */
 int idx_each_chunk(idx *x, const char *source, int (*fn)(void *ctx, const idx_chunk *c), void *ctx);

@@ -52,6 +52,17 @@ void msg_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+void msg_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (msg_verbosity < 1)
+		return;
+	va_start(ap, fmt);
+	msg_verror("", fmt, ap);
+	va_end(ap);
+}
+
 void msg_info(const char *fmt, ...)
 {
 	va_list ap;

@@ -17,6 +17,8 @@ void msg_init(char **argv);
 void msg_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "prog: warning: text\n" unless -q. */
 void msg_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "prog: text\n" unless -q: what the user should know that is no warning. */
+void msg_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "prog: text\n" only with -v. */
 void msg_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_verror(const char *prefix, const char *fmt, va_list ap);

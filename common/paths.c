@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct frame {
 	char *dir;
@@ -244,6 +245,49 @@ int paths_next(paths *p, const char **path, int *walked)
 			return 1;
 		}
 	}
+}
+
+int paths_absolute(const char *path, char *out, size_t outlen)
+{
+	size_t n = 0;
+	const char *c = path;
+
+	if (outlen < 2) {
+		errno = ERANGE;
+		return -1;
+	}
+	if (path[0] != '/') {
+		if (getcwd(out, outlen) == NULL)
+			return -1;
+		n = strlen(out);
+	}
+	while (*c) {
+		const char *e;
+		size_t len;
+
+		while (*c == '/')
+			c++;
+		e = strchrnul(c, '/');
+		len = (size_t)(e - c);
+		if (len == 0 || (len == 1 && c[0] == '.')) {
+			c = e;
+			continue;
+		}
+		if (n > 0 && out[n - 1] == '/')
+			n--;
+		if (n + 1 + len + 1 > outlen) {
+			errno = ERANGE;
+			return -1;
+		}
+		out[n++] = '/';
+		memcpy(out + n, c, len);
+		n += len;
+		c = e;
+	}
+	if (n == 0)
+		out[n++] = '/';
+	out[n] = '\0';
+	return 0;
 }
 
 int paths_mkdirs(const char *dir, mode_t mode)

@@ -21,6 +21,11 @@ int paths_next(paths *p, const char **path, int *walked);
 /* Was anything reported and passed over? */
 int paths_failed(const paths *p);
 
+/* path made absolute against the working directory, "." components and
+ * doubled slashes left out (symbolic links are kept as named): into out,
+ * outlen bytes. -1 with errno (ERANGE when it does not fit). */
+int paths_absolute(const char *path, char *out, size_t outlen);
+
 /* mkdir -p: dir and its missing parents, made with mode. -1 with errno. */
 int paths_mkdirs(const char *dir, mode_t mode);
 

@@ -630,12 +630,17 @@ print(json.dumps(r))' "$good" "$bits")
 	consistent kb
 }
 
-@test "a bad first batch leaves a new index empty: no embedder is settled by a batch that was not written" {
+@test "a bad first batch leaves no new index: no embedder is settled by a batch that was not written" {
 	# the first records are of the 512-dimension embedder, then the run stops
 	{ head -3 "$EMB"; echo 'not JSON'; } >bad.jsonl
 	run --separate-stderr rag-index -d kb <bad.jsonl
 	assert_failure 1
 	[[ "$stderr" == *"stdin: line 4"* ]] || fail "stderr: $stderr"
+	[ ! -e kb ] || fail "a new index was left: $(ls -a kb)"
+	# into an index that exists, empty, the same
+	rag-index -d kb </dev/null
+	run --separate-stderr rag-index -d kb <bad.jsonl
+	assert_failure 1
 	run stats kb
 	assert_jq '.[0] | .documents == 0 and .chunks == 0 and .generation == 0'
 	assert_jq '.[0] | .embedder == "" and .dimension == 0'
@@ -932,7 +937,8 @@ plain|1"
 	run --separate-stderr rag-index -d kb <bad.jsonl
 	assert_failure 1
 	assert_stderr_equal "rag-index: stdin: line 1: the embedder ragpipe-lex1-8 makes 8 values, not 3; nothing of this batch was written"
-	[ "$(rag-index -d kb --stats | jq .chunks)" -eq 0 ]
+	# nothing written: no new index is left
+	assert_not_exist kb
 }
 
 @test "seq, page and page_end must be whole numbers in range: a clear error naming the field, nothing written" {
@@ -944,7 +950,7 @@ plain|1"
 		assert_failure 1
 		field=$(sed 's/^"\([a-z_]*\)".*/\1/' <<<"${bad##*,}")
 		[[ "$stderr" == "rag-index: stdin: line 1: \"$field\" is not a whole number from "* ]] || fail "$bad: $stderr"
-		[ "$(rag-index -d kb --stats | jq .chunks)" -eq 0 ]
+		assert_not_exist kb
 	done
 	# null is as absent; in range is kept as it is
 	rag-index -d ok <<<"$rec,\"seq\":null,\"page\":2147483647,\"page_end\":2147483647}"
@@ -1014,7 +1020,7 @@ plain|1"
 		assert_failure 1
 		assert_output ""
 		[ "$stderr" = "rag-index: nope.jsonl: No such file or directory" ] || fail "--threads $t: $stderr"
-		[ "$(stat_of "kb$t" chunks)" = 0 ]
+		assert_not_exist "kb$t"
 	done
 	run --separate-stderr rag-index -d kb1 --batch 5 "$SYN1" nope.jsonl
 	assert_failure 1
@@ -1032,6 +1038,179 @@ plain|1"
 		wait $pid 2>/dev/null || true
 		assert_failure 1
 		[[ "$stderr" == "rag-index: stdin: line 4: "* ]] || fail "--threads $t: $stderr"
-		[ "$(stat_of "kb$t" chunks)" = 0 ]
+		assert_not_exist "kb$t"
 	done
+}
+
+# ---------------------------------------------------------------------------
+# safe by hand and from cron
+
+# rel_docs N: N text files docs/dK.txt split, embedded and indexed into kb
+# from $TMP, so that the sources are relative paths.
+rel_docs() {
+	mkdir -p docs
+	for i in $(seq "$1"); do echo "Document $i is about subject$i." >"docs/d$i.txt"; done
+	rag-split docs/*.txt | rag-embed | rag-index -d kb
+}
+
+@test "--prune from another working directory deletes nothing: each document's absolute path is recorded" {
+	rel_docs 4
+	assert_equal "$(sql kb "SELECT source || ' ' || path FROM documents ORDER BY source" | head -1)" \
+		"docs/d1.txt $TMP/docs/d1.txt"
+	run --separate-stderr sh -c "cd / && rag-index -d '$TMP/kb' --prune --summary"
+	assert_success
+	assert_jq '.[0].deleted == 0'
+	assert_equal "$(stat_of kb documents)" 4
+	# a file really gone is found gone from anywhere
+	rm docs/d2.txt
+	run --separate-stderr sh -c "cd / && rag-index -d '$TMP/kb' --prune --summary"
+	assert_success
+	assert_jq '.[0].deleted == 1'
+	assert_equal "$(sql kb "SELECT source FROM documents ORDER BY source")" "docs/d1.txt
+docs/d3.txt
+docs/d4.txt"
+	consistent kb
+}
+
+@test "--prune refuses to delete more than --max-delete (default 50%), naming how many and why; nothing is deleted" {
+	rel_docs 4
+	rm docs/d1.txt docs/d2.txt docs/d3.txt
+	run --separate-stderr rag-index -d kb --prune --summary
+	assert_failure 1
+	[[ "$stderr" == *"--prune would delete 3 of 4 documents (75%), more than --max-delete 50% allows; nothing deleted"* ]] ||
+		fail "stderr: $stderr"
+	[[ "$stderr" == *"their files are missing, as seen from $TMP (first: docs/d1.txt)"* ]] || fail "stderr: $stderr"
+	assert_equal "$(stat_of kb documents)" 4
+	run --separate-stderr rag-index -d kb --prune --max-delete 2
+	assert_failure 1
+	[[ "$stderr" == *"more than --max-delete 2 allows"* ]] || fail "stderr: $stderr"
+	assert_equal "$(stat_of kb documents)" 4
+	# a keep list that lost its lines is refused the same way
+	echo docs/d4.txt >keep
+	run --separate-stderr rag-index -d kb --prune --keep-list keep
+	assert_failure 1
+	[[ "$stderr" == *"they are not in keep (first: docs/d1.txt)"* ]] || fail "stderr: $stderr"
+	assert_equal "$(stat_of kb documents)" 4
+	run --separate-stderr rag-index -d kb --prune --max-delete 3 --summary
+	assert_success
+	assert_jq '.[0].deleted == 3'
+	assert_equal "$(sql kb "SELECT source FROM documents")" "docs/d4.txt"
+	consistent kb
+}
+
+@test "--max-delete: 100% allows all, N a count; a bad value or one without --prune is a usage error" {
+	rel_docs 2
+	rm docs/d1.txt docs/d2.txt
+	run --separate-stderr rag-index -d kb --prune --max-delete 100% --summary
+	assert_success
+	assert_jq '.[0].deleted == 2'
+	for bad in x 101% -1 %; do
+		run --separate-stderr rag-index -d kb --prune --max-delete "$bad"
+		assert_failure 2
+	done
+	run --separate-stderr rag-index -d kb --max-delete 10
+	assert_failure 2
+	[[ "$stderr" == *"--max-delete goes with --prune"* ]] || fail "stderr: $stderr"
+}
+
+@test "an index made before paths were recorded: --prune looks for the sources as named, and the column is added" {
+	command -v sqlite3 >/dev/null || skip "no sqlite3 CLI"
+	rel_docs 3
+	sqlite3 kb/index.sqlite "ALTER TABLE documents DROP COLUMN path"
+	rm docs/d3.txt
+	run --separate-stderr rag-index -d kb --prune --summary
+	assert_success
+	assert_jq '.[0].deleted == 1'
+	assert_equal "$(sql kb "SELECT count(*) FROM pragma_table_info('documents') WHERE name = 'path'")" 1
+	assert_equal "$(stat_of kb documents)" 2
+	consistent kb
+}
+
+@test "a re-run says how many indexed documents are no longer on disk and that --prune removes them; -q silences it" {
+	rel_docs 3
+	rm docs/d1.txt docs/d3.txt
+	run --separate-stderr sh -c 'rag-split docs/*.txt | rag-embed | rag-index -d kb'
+	assert_success
+	assert_stderr_equal "rag-index: warning: kb: 2 indexed documents are no longer on disk (first: docs/d1.txt); rag-index -d kb --prune removes them"
+	run --separate-stderr sh -c 'rag-split docs/*.txt | rag-embed | rag-index -q -d kb'
+	assert_success
+	assert_stderr_empty
+	# records of sources that never were files are no concern of it
+	run --separate-stderr rag-index -d syn <"$SYN1"
+	assert_success
+	assert_stderr_empty
+}
+
+@test "refused input leaves no new index directory behind; an existing directory or index is kept as it was" {
+	echo '{"id":"a#1","text":"x"}' >noemb.jsonl
+	run --separate-stderr rag-index -d new <noemb.jsonl
+	assert_failure 1
+	[[ "$stderr" == *'no "embedding" (run rag-embed first)'* ]] || fail "stderr: $stderr"
+	[ ! -e new ] || fail "new/ was left: $(ls -a new)"
+	mkdir mine
+	run --separate-stderr rag-index -d mine <noemb.jsonl
+	assert_failure 1
+	[ -d mine ] && [ -z "$(ls -A mine)" ] || fail "mine/ changed: $(ls -a mine)"
+	rag-index -d kb <"$EMB"
+	before=$(stats kb)
+	run --separate-stderr rag-index -d kb <noemb.jsonl
+	assert_failure 1
+	assert_equal "$(stats kb)" "$before"
+}
+
+@test "on a terminal with no input it says it is reading records, and Ctrl-D at once makes no index" {
+	command -v script >/dev/null || skip "no script(1)"
+	run script -qefc "rag-index -d '$TMP/tty'" /dev/null </dev/null
+	assert_success
+	[[ "$output" == *"rag-index: reading embedded chunk records from the terminal (end with Ctrl-D)"* ]] ||
+		fail "output: $output"
+	[[ "$output" == *"rag-split FILE... | rag-embed | rag-index -d $TMP/tty"* ]] || fail "output: $output"
+	[ ! -e tty ] || fail "an index was made"
+	# from a pipe or a file it says nothing
+	run --separate-stderr rag-index -d kb <"$EMB"
+	assert_success
+	assert_stderr_empty
+}
+
+@test "SIGINT, SIGTERM and SIGHUP at random instants: exit 128+N, one line naming what was committed, a current faiss file" {
+	command -v flock >/dev/null || skip "no flock(1)"
+	local sig num line n th=1
+	for sig in INT TERM HUP INT TERM HUP; do
+		# one reading thread, then two
+		th=$((3 - th))
+		rm -rf kb in
+		head -1 "$EMB" | rag-index -d kb
+		# the input never ends (this shell holds the fifo open): only the
+		# signal stops the run
+		mkfifo in
+		rag-index -d kb --batch 25 --threads "$th" <in 2>err &
+		pid=$!
+		remember "$pid"
+		exec 5>in
+		cat "$SYN1" >&5 2>/dev/null &
+		for _ in $(seq 500); do
+			! flock -n kb/lock true 2>/dev/null && break
+			sleep 0.01
+		done
+		sleep "0.$((RANDOM % 6))"
+		kill -"$sig" "$pid" || fail "no rag-index to signal: $(cat err)"
+		wait "$pid" && status=0 || status=$?
+		exec 5>&-
+		wait
+		num=$(kill -l "$sig")
+		[ "$status" = $((128 + num)) ] || fail "SIG$sig, --threads $th: exit $status: $(cat err)"
+		assert_equal "$(wc -l <err)" 1
+		line=$(cat err)
+		[[ "$line" =~ ^rag-index:\ interrupted:\ ([0-9]+)\ documents\ \(([0-9]+)\ chunks\)\ committed\;\ re-run\ to\ continue$ ]] ||
+			fail "SIG$sig: $line"
+		n=${BASH_REMATCH[1]}
+		assert_equal "${BASH_REMATCH[2]}" $((n * 5))
+		run stats kb
+		assert_jq ".[0] | .documents == $((n + 1)) and .faiss_current == true"
+		consistent kb
+	done
+	# a re-run completes it
+	rag-index -d kb <"$SYN1"
+	assert_equal "$(stat_of kb documents)" 61
+	consistent kb
 }

@@ -162,6 +162,23 @@ hits() {
 	[ "$(grep -c 'start: ' nightly.log)" -eq 2 ]
 }
 
+@test "examples/cron/nightly: runs started in other directories name the sources the same; nothing is pruned or added again" {
+	make_docs
+	run "$EXAMPLES/cron/nightly" -l nightly.log docs kb
+	assert_success
+	before=$(rag-index -d kb --stats | jq -c '{documents, chunks, generation}')
+	sources=$(sqlite3 kb/index.sqlite 'SELECT source FROM documents ORDER BY source' 2>/dev/null || true)
+	run sh -c "cd / && '$EXAMPLES/cron/nightly' -l '$TMP/nightly.log' '$TMP/docs' '$TMP/kb'"
+	assert_success
+	run sh -c "cd '$TMP/docs' && '$EXAMPLES/cron/nightly' -l '$TMP/nightly.log' . ../kb"
+	assert_success
+	assert_equal "$(rag-index -d kb --stats | jq -c '{documents, chunks, generation}')" "$before"
+	if [ -n "$sources" ]; then
+		assert_equal "$(sqlite3 kb/index.sqlite 'SELECT source FROM documents ORDER BY source')" "$sources"
+		[[ "$sources" == "$TMP/docs/"* ]] || fail "sources not absolute: $sources"
+	fi
+}
+
 @test "examples/cron/nightly: a failure exits non-zero and is logged; usage errors exit 2" {
 	run "$EXAMPLES/cron/nightly" -l nightly.log missing kb
 	assert_failure 1

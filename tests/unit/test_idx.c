@@ -44,7 +44,7 @@ TEST(create_add_commit_reopen)
 	CHECK_INT(idx_use_embedder(x, "test-emb", 4, err, sizeof err), 0);
 	CHECK_INT(add(x, "a#1", "a", "DenseNet connects layers.", 1), 0);
 	CHECK_INT(add(x, "a#2", "a", "Dense blocks and transition layers.", 2), 0);
-	CHECK_INT(idx_set_document(x, "a", "h1", 2, err, sizeof err), 0);
+	CHECK_INT(idx_set_document(x, &(idx_doc){ "a", "h1", NULL, 2 }, err, sizeof err), 0);
 	CHECK_INT(idx_commit(x, err, sizeof err), 0);
 	CHECK_INT(idx_generation(x), 1);
 	idx_close(x);
@@ -90,7 +90,7 @@ TEST(document_frequencies_follow_adds_and_deletes)
 	CHECK_INT(idx_df(x, first_hash), 1);
 	CHECK_INT(idx_begin(x, err, sizeof err), 0);
 	CHECK_INT(add(x, "b#1", "b", "DenseNet again", 3), 0);
-	CHECK_INT(idx_set_document(x, "b", "h2", 1, err, sizeof err), 0);
+	CHECK_INT(idx_set_document(x, &(idx_doc){ "b", "h2", NULL, 1 }, err, sizeof err), 0);
 	CHECK_INT(idx_commit(x, err, sizeof err), 0);
 	CHECK_INT(idx_df(x, first_hash), 2);
 	CHECK_INT(idx_begin(x, err, sizeof err), 0);

@@ -66,7 +66,7 @@ static int build(const char *name, unsigned which, const char *type)
 		c.vec = vec;
 		rc |= idx_add_chunk(x, &c, &rid, err, sizeof err);
 		rc |= vecs_add(v, rid, vec, err, sizeof err);
-		rc |= idx_set_document(x, src, "h", 1, err, sizeof err);
+		rc |= idx_set_document(x, &(idx_doc){ src, "h", NULL, 1 }, err, sizeof err);
 	}
 	rc |= idx_commit(x, err, sizeof err);
 	rc |= vecs_save(v, x, err, sizeof err);
