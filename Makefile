@@ -3,7 +3,8 @@
 #   make deps      install the Debian packages the build and tests need
 #   make           build bin/rag-*
 #   make check     run the unit tests of common/ and the bats tests
-#   make demo      run the pipeline on the bundled documents
+#   make demo      run the pipeline on the bundled documents (installs only
+#                  what it needs; keeps its index in demo-kb/)
 #   make bench     run the benchmarks in bench/
 #   make fuzz      run the fuzz targets of tests/fuzz/ (FUZZ_SECONDS each)
 #   make install   PREFIX=/usr/local DESTDIR=
@@ -36,14 +37,17 @@ FAISS_LIBS = -lfaiss -lopenblas -lgomp -lstdc++ -lm
 CXX       ?= g++
 CXXFLAGS_BASE = -DRAGPIPE_VERSION='"$(VERSION)"' 
 
-# Debian packages needed to build, test and run the demo.
-DEB_PKGS = build-essential pkg-config \
-	libmupdf-dev mupdf-tools libharfbuzz-dev libjbig2dec0-dev libopenjp2-7-dev \
+# Debian packages needed to build and run the demo (make demo installs only
+# these) ...
+DEMO_PKGS = build-essential pkg-config \
+	libmupdf-dev libharfbuzz-dev libjbig2dec0-dev libopenjp2-7-dev \
 	libgumbo-dev libmujs-dev libfreetype-dev libjpeg-dev zlib1g-dev \
 	libutf8proc-dev libjson-c-dev libcurl4-openssl-dev libsqlite3-dev \
-	libfaiss-dev libopenblas-dev g++ \
-	bats bats-assert bats-support bats-file python3 jq valgrind openssl parallel \
-	time procps sqlite3 clang libclang-rt-dev
+	libfaiss-dev libopenblas-dev g++ jq man-db
+# ... and what the tests need besides (make check, make deps).
+TEST_PKGS = mupdf-tools bats bats-assert bats-support bats-file python3 valgrind openssl parallel \
+	time procps sqlite3 clang libclang-rt-dev bsdutils util-linux
+DEB_PKGS = $(DEMO_PKGS) $(TEST_PKGS)
 
 # Debian packages only the benchmarks need.
 BENCH_PKGS = python3-faiss python3-numpy sqlite3
@@ -65,7 +69,7 @@ BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 TOOL_SRC  = $(wildcard tests/tools/*.c)
 TOOL_BIN  = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 
-.PHONY: bench-deps all deps check unit bats demo bench install uninstall clean fuzz fuzz-build
+.PHONY: bench-deps all deps demo-deps manpath check unit bats demo bench install uninstall clean fuzz fuzz-build
 
 all: $(PROGS:%=$(BIN)/%)
 
@@ -135,6 +139,9 @@ endef
 deps:
 	$(call install_missing,$(DEB_PKGS))
 
+demo-deps:
+	$(call install_missing,$(DEMO_PKGS))
+
 # What the benchmarks compare against (python3 + numpy + faiss) and use.
 bench-deps: deps
 	$(call install_missing,$(BENCH_PKGS))
@@ -146,9 +153,16 @@ check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(TOOL_BIN)
 	@sh tests/run.sh $(UNIT_BIN)
 
-demo: deps
-	@$(MAKE) --no-print-directory all
+demo: demo-deps
+	@$(MAKE) --no-print-directory all manpath
 	@sh tests/demo.sh
+
+# man/ as a manual path (build/man/man1, man7), so that MANPATH finds the
+# pages without make install
+manpath:
+	@mkdir -p build/man/man1 build/man/man7
+	@for f in man/*.1; do ln -sf "../../../$$f" build/man/man1/; done
+	@for f in man/*.7; do ln -sf "../../../$$f" build/man/man7/; done
 
 bench: bench-deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
@@ -189,4 +203,4 @@ uninstall:
 	rm -rf $(DESTDIR)$(DOCDIR)/examples
 
 clean:
-	rm -rf build bin
+	rm -rf build bin demo-kb

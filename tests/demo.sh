@@ -25,8 +25,9 @@ trap 'rm -f "$out" "$out.emb"' EXIT INT TERM
 jq -r '"\(.id): \(.embedding | length) floats from \(.embedder)"' "$out.emb" | head -n 3
 echo "..."
 echo
-kb=${TMPDIR:-/tmp}/ragpipe-demo-kb.$$
-trap 'rm -rf "$out" "$out.emb" "$kb"' EXIT INT TERM
+# the index stays, for the commands to try next
+kb=${RAGPIPE_DEMO_KB:-$top/demo-kb}
+rm -rf "$kb"
 echo "\$ rag-index -d kb --summary < embedded.jsonl; rag-index -d kb --stats"
 "$bin/rag-index" -d "$kb" --summary < "$out.emb"
 "$bin/rag-index" -d "$kb" --stats
@@ -50,3 +51,12 @@ echo "\$ echo '稠密连接网络的增长率是什么？' | rag-query -d kb | r
 echo '稠密连接网络的增长率是什么？' | "$bin/rag-query" -d "$kb" | "$bin/rag-answer" --text
 echo "\$ echo 'How tall is the Eiffel Tower?' | rag-query -d kb | rag-answer --text"
 echo 'How tall is the Eiffel Tower?' | "$bin/rag-query" -d "$kb" | "$bin/rag-answer" --text
+
+cat <<EOF
+
+The demo's index is kept in $kb. To try it yourself (no make install needed):
+
+    export PATH="$bin:\$PATH" MANPATH="$top/build/man:"
+    echo 'What is a dense block?' | rag-query -d $kb | rag-answer --text
+    rag-split ~/Documents/*.pdf | rag-embed | rag-index -d ~/kb && man rag-query
+EOF
