@@ -705,6 +705,8 @@ int main(int argc, char **argv)
 			run.status = EXIT_SOME_FAILED;
 			break;
 		}
+		int first = 1;
+
 		while (!run.stop && !output_failed && (st = jl_read_line(jr, &line, &len)) != JL_EOF) {
 			struct rec r;
 			int ok;
@@ -713,6 +715,20 @@ int main(int argc, char **argv)
 				msg_error("%s: %s", jl_name(jr), strerror(errno));
 				run.status = EXIT_SOME_FAILED;
 				break;
+			}
+			/* a document or another stage's output: say so once, not for
+			 * every line of it */
+			if (first && strspn(line, " \t") < len) {
+				enum jl_kind k = jl_kind_of(line, len);
+
+				first = 0;
+				if (k == JL_KIND_DOCUMENT || k == JL_KIND_BINARY || k == JL_KIND_HITS || k == JL_KIND_ANSWER) {
+					msg_error("%s: %s, not chunk records: rag-embed reads what rag-split writes"
+						  " (rag-split FILE | rag-embed | rag-index -d DIR)", jl_name(jr),
+						  jl_kind_name(k, line, len));
+					run.status = EXIT_SOME_FAILED;
+					break;
+				}
 			}
 			if (st == JL_BAD) {
 				msg_error("%s: line %ld: %s", jl_name(jr), jl_lineno(jr), jl_reason(jr));

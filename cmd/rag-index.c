@@ -1142,7 +1142,7 @@ int main(int argc, char **argv)
 		free(p.keep);
 	} else if (ingest) {
 		static const ahead_fns fns = { prep_new, prep_free, prepare };
-		int stop = 0;
+		int stop = 0, first_line = 1;
 		/* the reading thread's; left to it if it must be left running */
 		struct reading *w = calloc(1, sizeof *w);
 		prog *progress = prog_new("chunks", 0);
@@ -1173,6 +1173,19 @@ int main(int argc, char **argv)
 				snprintf(r.err, sizeof r.err, "%s", l->error);
 				stop = 1;
 				break;
+			}
+			if (first_line) {
+				/* a document or another stage's output: name the order */
+				enum jl_kind k = jl_kind_of(l->line, l->len);
+
+				first_line = 0;
+				if (k != JL_KIND_EMBEDDED && k != JL_KIND_CHUNK && k != JL_KIND_OTHER) {
+					snprintf(r.err, sizeof r.err, "%.300s: %s, not embedded chunk records: rag-index reads"
+						 " what rag-embed writes (rag-split FILE | rag-embed | rag-index -d %.200s)",
+						 l->where, jl_kind_name(k, l->line, l->len), dir);
+					stop = 1;
+					break;
+				}
 			}
 			/* the rest of a document that is unchanged needs no parsing:
 			 * re-runs cost little more than reading */

@@ -767,3 +767,70 @@ double jl_number(const char *s, size_t len)
 	buf[len] = '\0';
 	return strtod(buf, NULL);
 }
+
+struct kind_scan {
+	int text, embedding, hits, answer, question;
+};
+
+static int kind_member(void *ctx, const char *key, size_t keylen, size_t start, size_t end)
+{
+	struct kind_scan *k = ctx;
+
+	(void)start;
+	(void)end;
+#define IS(name) (keylen == sizeof name - 1 && memcmp(key, name, keylen) == 0)
+	k->text |= IS("text");
+	k->embedding |= IS("embedding");
+	k->hits |= IS("hits");
+	k->answer |= IS("answer");
+	k->question |= IS("question");
+#undef IS
+	return 0;
+}
+
+static int starts(const char *line, size_t len, const char *magic, size_t n)
+{
+	return len >= n && memcmp(line, magic, n) == 0;
+}
+
+enum jl_kind jl_kind_of(const char *line, size_t len)
+{
+	struct kind_scan k = { 0 };
+	size_t i = 0;
+
+	if (starts(line, len, "%PDF-", 5) || starts(line, len, "PK\x03\x04", 4)
+	    || starts(line, len, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8))
+		return JL_KIND_DOCUMENT;
+	if (memchr(line, '\0', len) || u8_valid_prefix(line, len) < len)
+		return JL_KIND_BINARY;
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (i == len || line[i] != '{')
+		return JL_KIND_TEXT;
+	if (jl_members(line, len, kind_member, &k) < 0)
+		return JL_KIND_OTHER;
+	if (k.answer)
+		return JL_KIND_ANSWER;
+	if (k.hits)
+		return JL_KIND_HITS;
+	if (k.text)
+		return k.embedding ? JL_KIND_EMBEDDED : JL_KIND_CHUNK;
+	return k.question ? JL_KIND_QUESTION : JL_KIND_OTHER;
+}
+
+const char *jl_kind_name(enum jl_kind k, const char *line, size_t len)
+{
+	switch (k) {
+	case JL_KIND_DOCUMENT:
+		return starts(line, len, "%PDF-", 5) ? "a PDF document"
+		       : starts(line, len, "PK", 2) ? "a ZIP file (EPUB or Office document?)" : "an Office document";
+	case JL_KIND_BINARY: return "binary data";
+	case JL_KIND_TEXT: return "plain text";
+	case JL_KIND_QUESTION: return "a question record";
+	case JL_KIND_CHUNK: return "rag-split's chunks";
+	case JL_KIND_EMBEDDED: return "rag-embed's embedded chunks";
+	case JL_KIND_HITS: return "rag-query's hits";
+	case JL_KIND_ANSWER: return "rag-answer's answers";
+	default: return "JSON records";
+	}
+}

@@ -54,6 +54,24 @@ int jl_members(const char *s, size_t len, jl_member_fn fn, void *ctx);
  * checked again. */
 int jl_members_valid(const char *s, size_t len, jl_member_fn fn, void *ctx);
 
+/* What an input line holds, told from its first bytes and its top-level
+ * members, so that a stage fed another stage's output (or a document) can
+ * say at once which order the pipeline goes in. */
+enum jl_kind {
+	JL_KIND_DOCUMENT,	/* the first bytes of a PDF, a ZIP (EPUB, Office), an OLE file */
+	JL_KIND_BINARY,		/* NUL bytes or invalid UTF-8 */
+	JL_KIND_TEXT,		/* not a JSON object: a plain line */
+	JL_KIND_QUESTION,	/* an object with "question", no "hits" or "answer" */
+	JL_KIND_CHUNK,		/* "text", no "embedding" (rag-split) */
+	JL_KIND_EMBEDDED,	/* "text" and "embedding" (rag-embed) */
+	JL_KIND_HITS,		/* "hits" (rag-query) */
+	JL_KIND_ANSWER,		/* "answer" (rag-answer) */
+	JL_KIND_OTHER		/* another object */
+};
+enum jl_kind jl_kind_of(const char *line, size_t len);
+/* "a PDF document", "rag-query's hits", ...: for messages. */
+const char *jl_kind_name(enum jl_kind k, const char *line, size_t len);
+
 /* The elements of the JSON array text s, in order: fn gets each one's bytes
  * [start, end). -1 when s is not an array (or fn returned -1). */
 typedef int (*jl_element_fn)(void *ctx, size_t start, size_t end);

@@ -913,3 +913,27 @@ KEY="sk-test-Zq9Xv4Lm2Pw7"
 	assert_output 0
 	[ "$(jq -r .id first)" = 1 ]
 }
+
+@test "a document or another stage's output stops at once with one line naming the right order; nothing is written" {
+	run --separate-stderr rag-embed "$DATA/handbook.pdf"
+	assert_failure 1
+	assert_output ""
+	assert_stderr_equal "rag-embed: $DATA/handbook.pdf: a PDF document, not chunk records: rag-embed reads what rag-split writes (rag-split FILE | rag-embed | rag-index -d DIR)"
+	run --separate-stderr rag-embed <"$DATA/handbook.pdf"
+	assert_failure 1
+	assert_output ""
+	[ "$(printf '%s\n' "$stderr" | wc -l)" = 1 ] || fail "stderr: $stderr"
+	printf '\0\1\2 binary\n\377\376\n' >bin.dat
+	run --separate-stderr rag-embed bin.dat
+	assert_failure 1
+	assert_stderr_equal "rag-embed: bin.dat: binary data, not chunk records: rag-embed reads what rag-split writes (rag-split FILE | rag-embed | rag-index -d DIR)"
+	echo '{"question":"q","hits":[]}' >hits.jsonl
+	run --separate-stderr rag-embed hits.jsonl
+	assert_failure 1
+	[[ "$stderr" == "rag-embed: hits.jsonl: rag-query's hits, not chunk records:"* ]] || fail "stderr: $stderr"
+	# the other files are still read
+	rag-split "$DATA/plain.txt" >chunks.jsonl
+	run --separate-stderr rag-embed hits.jsonl chunks.jsonl
+	assert_failure 1
+	[ "${#lines[@]}" = "$(wc -l <chunks.jsonl)" ] || fail "output: $output"
+}

@@ -1214,3 +1214,17 @@ docs/d4.txt"
 	assert_equal "$(stat_of kb documents)" 61
 	consistent kb
 }
+
+@test "a document, plain text or another stage's output stops at once naming the right order; no index is made" {
+	run --separate-stderr rag-index -d kb "$DATA/handbook.pdf"
+	assert_failure 1
+	assert_stderr_equal "rag-index: $DATA/handbook.pdf: line 1: a PDF document, not embedded chunk records: rag-index reads what rag-embed writes (rag-split FILE | rag-embed | rag-index -d kb)"
+	assert_not_exist kb
+	run --separate-stderr rag-index -d kb <<<"What is DenseNet?"
+	assert_failure 1
+	[[ "$stderr" == "rag-index: stdin: line 1: plain text, not embedded chunk records:"* ]] || fail "stderr: $stderr"
+	run --separate-stderr rag-index -d kb <<<'{"question":"q","hits":[]}'
+	assert_failure 1
+	[[ "$stderr" == "rag-index: stdin: line 1: rag-query's hits, not embedded chunk records:"* ]] || fail "stderr: $stderr"
+	assert_not_exist kb
+}
