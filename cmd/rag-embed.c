@@ -7,6 +7,7 @@
 #include "opt.h"
 #include "prog.h"
 #include "sb.h"
+#include "sig.h"
 #include "sha256.h"
 
 #include <errno.h>
@@ -103,9 +104,15 @@ static void rec_free(struct rec *r)
 	free(r->vec);
 }
 
+/* A record is written whole: a signal waits until it is out. */
 static int write_out(struct run *run)
 {
-	if (fwrite(run->out.buf, 1, run->out.len, stdout) != run->out.len)
+	size_t n;
+
+	sig_hold();
+	n = fwrite(run->out.buf, 1, run->out.len, stdout);
+	sig_release();
+	if (n != run->out.len)
 		return -1;
 	sb_truncate(&run->out, 0);
 	return 0;
@@ -681,7 +688,10 @@ int main(int argc, char **argv)
 		msg_error("out of memory");
 		return EXIT_SOME_FAILED;
 	}
-	for (i = 0; i < (nfiles ? nfiles : 1) && !run.stop && !output_failed; i++) {
+	/* Ctrl-C and the like: stop reading between records; what is written is
+	 * whole, the batches still at a server are dropped */
+	sig_catch();
+	for (i = 0; i < (nfiles ? nfiles : 1) && !run.stop && !output_failed && !sig_caught(); i++) {
 		const char *path = nfiles ? argv[optind + i] : "-";
 		FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 		jl_reader *jr;
@@ -707,10 +717,12 @@ int main(int argc, char **argv)
 		}
 		int first = 1;
 
-		while (!run.stop && !output_failed && (st = jl_read_line(jr, &line, &len)) != JL_EOF) {
+		while (!run.stop && !output_failed && !sig_caught() && (st = jl_read_line(jr, &line, &len)) != JL_EOF) {
 			struct rec r;
 			int ok;
 
+			if (st == JL_IOERR && sig_caught())
+				break;
 			if (st == JL_IOERR) {
 				msg_error("%s: %s", jl_name(jr), strerror(errno));
 				run.status = EXIT_SOME_FAILED;
@@ -770,7 +782,7 @@ int main(int argc, char **argv)
 			}
 			/* keep memory bounded: one batch per server waiting beyond
 			 * those in flight, so that a slot is refilled at once */
-			while (!run.stop && (long)http_pending(run.http) >= run.inflight + (long)nurls) {
+			while (!run.stop && !sig_caught() && (long)http_pending(run.http) >= run.inflight + (long)nurls) {
 				if (wait_one(&run) < 0) {
 					run.stop = 1;
 					break;
@@ -785,13 +797,13 @@ int main(int argc, char **argv)
 		if (in != stdin)
 			fclose(in);
 	}
-	if (run.http && !run.stop && !output_failed) {
+	if (run.http && !run.stop && !output_failed && !sig_caught()) {
 		if (run.qlen > 0 && q_at(&run, run.qlen - 1)->state == B_OPEN
 		    && send_batch(&run, q_at(&run, run.qlen - 1)) < 0) {
 			msg_error("out of memory");
 			run.stop = 1;
 		}
-		while (!run.stop && !output_failed && run.qlen > 0) {
+		while (!run.stop && !output_failed && run.qlen > 0 && !sig_caught()) {
 			if (flush_done(&run) < 0) {
 				output_failed = 1;
 				break;
@@ -805,9 +817,13 @@ int main(int argc, char **argv)
 		}
 	}
 	prog_free(run.progress);
+	sig_hold();
 	if (output_failed || fflush(stdout) != 0) {
 		output_failed = 1;
 		run.status = jl_output_failed();
+	} else if (sig_caught()) {
+		msg_error("interrupted: %ld records written", run.written);
+		run.status = sig_status(sig_caught());
 	} else if (run.stop) {
 		run.status = EXIT_SERVER;
 	}

@@ -67,6 +67,7 @@ static void mask(int how)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIG_WAKE);
 	pthread_sigmask(how, &set, NULL);
 }
 

@@ -24,9 +24,9 @@ void sig_reading_thread(void);
 /* The signal caught so far, or 0. */
 int sig_caught(void);
 
-/* Hold the three off in the calling thread (while it writes what must be
- * whole, or so that another thread, blocked in a read, is the one they
- * interrupt), and let them in again. */
+/* Hold the three (and SIG_WAKE) off in the calling thread, while it writes
+ * what must be whole or so that another thread, blocked in a read, is the
+ * one they interrupt; and let them in again. */
 void sig_hold(void);
 void sig_release(void);
 

@@ -937,3 +937,28 @@ KEY="sk-test-Zq9Xv4Lm2Pw7"
 	assert_failure 1
 	[ "${#lines[@]}" = "$(wc -l <chunks.jsonl)" ] || fail "output: $output"
 }
+
+@test "SIGINT, SIGTERM, SIGHUP: it stops reading, every record written is whole, one line says so, exit 128+N" {
+	local sig pid num
+	rag-split "$DATA"/demo/* >chunks.jsonl
+	for sig in INT TERM HUP; do
+		rm -f in
+		mkfifo in
+		rag-embed <in >out.jsonl 2>err &
+		pid=$!
+		exec 5>in
+		# more than the pipe holds, then silence: only the signal ends it
+		for _ in 1 2 3 4 5 6 7 8; do cat chunks.jsonl; done >&5
+		sleep "0.$((RANDOM % 5))"
+		kill -"$sig" "$pid"
+		wait "$pid" && status=0 || status=$?
+		exec 5>&-
+		num=$(kill -l "$sig")
+		[ "$status" = $((128 + num)) ] || fail "SIG$sig: exit $status: $(cat err)"
+		[ "$(wc -l <err)" = 1 ] || fail "SIG$sig: $(cat err)"
+		[[ "$(cat err)" =~ ^rag-embed:\ interrupted:\ ([0-9]+)\ records\ written$ ]] || fail "SIG$sig: $(cat err)"
+		[ "${BASH_REMATCH[1]}" = "$(wc -l <out.jsonl)" ] || fail "SIG$sig: $(cat err), $(wc -l <out.jsonl) lines"
+		jq -e -s 'all(.embedding | length == 512)' out.jsonl >/dev/null || fail "SIG$sig: a record is not whole"
+		[ -z "$(tail -c 1 out.jsonl)" ] || fail "SIG$sig: the output does not end with a newline"
+	done
+}
