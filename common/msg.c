@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 const char *msg_progname = "ragpipe";
 int msg_verbosity = 1;
@@ -18,13 +19,16 @@ void msg_init(char **argv)
 	msg_progname = argv[0];
 }
 
-/* One fprintf per message so lines from parallel workers do not interleave. */
+/* One fprintf per message so lines from parallel workers do not interleave.
+ * On a terminal a message first clears the line: a progress line (this
+ * program's or another stage's of the pipeline) drawn there without a
+ * newline is not run into, and its owner draws it again. */
 void msg_verror(const char *prefix, const char *fmt, va_list ap)
 {
 	char line[4096];
 	int n;
 
-	n = snprintf(line, sizeof line, "%s: %s", msg_progname, prefix);
+	n = snprintf(line, sizeof line, "%s%s: %s", isatty(STDERR_FILENO) ? "\r\033[K" : "", msg_progname, prefix);
 	if (n < 0 || (size_t)n >= sizeof line)
 		n = 0;
 	vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
