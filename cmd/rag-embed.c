@@ -5,6 +5,7 @@
 #include "jl.h"
 #include "msg.h"
 #include "opt.h"
+#include "paths.h"
 #include "prog.h"
 #include "sb.h"
 #include "sig.h"
@@ -565,6 +566,7 @@ int main(int argc, char **argv)
 	struct run run;
 	long dim = EMB_LEX_DEFAULT_DIM, lv;
 	int c, r, no_cache = 0, i, nfiles, output_failed = 0;
+	long long in_size, in_read = 0;
 	char **names;
 
 	msg_init(argv);
@@ -682,6 +684,8 @@ int main(int argc, char **argv)
 
 	run.progress = prog_new("records", 0);
 	nfiles = argc - optind;
+	/* the share of the input read, when it is files */
+	in_size = paths_input_size(argv + optind, nfiles);
 	/* batches outlive the reader of the file they came from: keep the names */
 	names = calloc((size_t)(nfiles ? nfiles : 1), sizeof *names);
 	if (names == NULL) {
@@ -723,6 +727,9 @@ int main(int argc, char **argv)
 
 			if (st == JL_IOERR && sig_caught())
 				break;
+			in_read += (long long)len + 1;
+			if (in_size > 0)
+				prog_share(run.progress, (double)in_read / (double)in_size);
 			if (st == JL_IOERR) {
 				msg_error("%s: %s", jl_name(jr), strerror(errno));
 				run.status = EXIT_SOME_FAILED;
@@ -816,7 +823,14 @@ int main(int argc, char **argv)
 				run.stop = 1;
 		}
 	}
-	prog_free(run.progress);
+	if (!run.stop && !output_failed && !sig_caught()) {
+		char summary[160];
+
+		snprintf(summary, sizeof summary, "%ld records embedded (%s)", run.written, run.name);
+		prog_end(run.progress, summary);
+	} else {
+		prog_free(run.progress);
+	}
 	sig_hold();
 	if (output_failed || fflush(stdout) != 0) {
 		output_failed = 1;

@@ -1146,6 +1146,8 @@ int main(int argc, char **argv)
 		/* the reading thread's; left to it if it must be left running */
 		struct reading *w = calloc(1, sizeof *w);
 		prog *progress = prog_new("chunks", 0);
+		/* of the input, read: the share done when it is files */
+		long long in_size = paths_input_size(argv + optind, argc - optind), in_read = 0;
 		jl_reader *check = jl_reader_new(stdin, "stdin");	/* for jl_check's reasons only */
 		ahead *in;
 		ahead_line *l;
@@ -1204,6 +1206,9 @@ int main(int argc, char **argv)
 				stop = 1;
 			}
 			prep_trim(p);
+			in_read += (long long)l->len + 1;
+			if (in_size > 0)
+				prog_share(progress, (double)in_read / (double)in_size);
 			prog_update(progress, r.chunks_added, NULL);
 		}
 		/* a reading thread still blocked on its input keeps what it uses */
@@ -1213,7 +1218,15 @@ int main(int argc, char **argv)
 			free(w);
 		}
 		jl_reader_free(check);
-		prog_free(progress);
+		if (!stop && !sig_caught()) {
+			char summary[160];
+
+			snprintf(summary, sizeof summary, "%ld documents added, %ld replaced, %ld unchanged; %ld chunks added",
+				 r.added, r.replaced, r.unchanged, r.chunks_added);
+			prog_end(progress, summary);
+		} else {
+			prog_free(progress);
+		}
 		if (!stop && !sig_caught() && r.source && end_document(&r) < 0)
 			stop = 1;
 		if (!stop && !sig_caught() && commit(&r) < 0)

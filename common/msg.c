@@ -6,6 +6,7 @@
 
 const char *msg_progname = "ragpipe";
 int msg_verbosity = 1;
+int msg_progress;
 
 void msg_init(char **argv)
 {

@@ -8,6 +8,8 @@
  * verbosity: 0 with -q, 1 by default, 2 and up with -v. */
 extern const char *msg_progname;
 extern int msg_verbosity;
+/* --progress: progress reports also when stderr is not a terminal (a log). */
+extern int msg_progress;
 
 /* Take the program name from argv[0], and shorten argv[0] to it so that
  * getopt's own messages name the program as ours do. */

@@ -39,6 +39,9 @@ int opt_std(int c, const char *help)
 			msg_verbosity = 1;
 		msg_verbosity++;
 		return OPT_GO_ON;
+	case OPT_PROGRESS:
+		msg_progress = 1;
+		return OPT_GO_ON;
 	case OPT_VERSION:
 		printf("%s (ragpipe) %s\n", msg_progname, RAGPIPE_VERSION);
 		return fflush(stdout) == 0 ? EXIT_OK : EXIT_USAGE;

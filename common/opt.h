@@ -8,8 +8,9 @@
 #include <getopt.h>
 
 enum {
-	OPT_VERSION = 0x1000,	/* first value free for a program's own long-only options */
-	OPT_FIRST_PRIVATE
+	OPT_VERSION = 0x1000,
+	OPT_PROGRESS,
+	OPT_FIRST_PRIVATE	/* first value free for a program's own long-only options */
 };
 
 #define OPT_STD_SHORT "hqv"
@@ -17,12 +18,13 @@ enum {
 	{ "help", no_argument, NULL, 'h' }, \
 	{ "quiet", no_argument, NULL, 'q' }, \
 	{ "verbose", no_argument, NULL, 'v' }, \
-	{ "version", no_argument, NULL, OPT_VERSION }
+	{ "version", no_argument, NULL, OPT_VERSION }, \
+	{ "progress", no_argument, NULL, OPT_PROGRESS }
 
 /* Exit statuses shared by all programs. */
 enum { EXIT_OK = 0, EXIT_SOME_FAILED = 1, EXIT_USAGE = 2 };
 
-/* Handle -h, -q, -v, --version and getopt's '?' and ':'. help is the full text
+/* Handle -h, -q, -v, --version, --progress and getopt's '?' and ':'. help is the full text
  * printed by -h; its first line is the usage line repeated on errors.
  * OPT_GO_ON, or the status the program exits with now (EXIT_OK after -h and
  * --version, EXIT_USAGE on an error):

@@ -290,6 +290,24 @@ int paths_absolute(const char *path, char *out, size_t outlen)
 	return 0;
 }
 
+long long paths_input_size(char *const *paths, int npaths)
+{
+	long long total = 0;
+	struct stat st;
+	int i;
+
+	if (npaths == 0)
+		return fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode) ? (long long)st.st_size : 0;
+	for (i = 0; i < npaths; i++) {
+		int r = strcmp(paths[i], "-") == 0 ? fstat(STDIN_FILENO, &st) : stat(paths[i], &st);
+
+		if (r < 0 || !S_ISREG(st.st_mode))
+			return 0;
+		total += (long long)st.st_size;
+	}
+	return total;
+}
+
 int paths_mkdirs(const char *dir, mode_t mode)
 {
 	char path[4096];

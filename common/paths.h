@@ -26,6 +26,11 @@ int paths_failed(const paths *p);
  * outlen bytes. -1 with errno (ERANGE when it does not fit). */
 int paths_absolute(const char *path, char *out, size_t outlen);
 
+/* The bytes a program will read from these inputs ("-" or none: standard
+ * input), for its progress: 0 when one of them is not a regular file (a
+ * pipe, a terminal) or cannot be looked at. */
+long long paths_input_size(char *const *paths, int npaths);
+
 /* mkdir -p: dir and its missing parents, made with mode. -1 with errno. */
 int paths_mkdirs(const char *dir, mode_t mode);
 
