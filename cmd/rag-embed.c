@@ -39,6 +39,7 @@ static const char help[] =
 	"      --no-cache         neither read nor write the cache\n"
 	"      --skip-errors FILE write records whose batch failed to FILE and go on\n"
 	"  -q, --quiet            no warnings, no progress\n"
+	"      --progress         progress also when stderr is no terminal (for a log)\n"
 	"  -v, --verbose          say more (cache hits and misses, a summary)\n"
 	"  -h, --help             this text\n"
 	"      --version          print the version\n";

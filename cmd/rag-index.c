@@ -43,6 +43,7 @@ static const char help[] =
 	"      --stats           print what the index holds, as JSON\n"
 	"      --summary         print counts of added, replaced, unchanged, deleted\n"
 	"  -q, --quiet           no warnings, no progress\n"
+	"      --progress        progress also when stderr is no terminal (for a log)\n"
 	"  -v, --verbose         as --summary, and more\n"
 	"  -h, --help            this text\n"
 	"      --version         print the version\n";
