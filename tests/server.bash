@@ -18,6 +18,9 @@ server_start() {
 	out="$BATS_TEST_TMPDIR/server-$n.out"
 	SERVER_LOG="$BATS_TEST_TMPDIR/server-$n.log"
 	: > "$SERVER_LOG"
+	# made here, not by the child's redirection: on a busy machine the loop
+	# below may look before the child has run
+	: > "$out"
 	# 3>&-: bats waits for every process holding its fd 3 open.
 	python3 "$RAGPIPE_ROOT/tests/server.py" --port 0 --log "$SERVER_LOG" "$@" \
 		> "$out" 2> "$out.err" 3>&- &
