@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define EXT_K1 1.2
 #define EXT_B 0.75
@@ -22,11 +23,31 @@ struct qterm {
 	size_t df;
 };
 
+/* One sentence as sent_each cuts it, and its shape. */
+enum {
+	R_LINE = 1,	/* alone on its line(s) */
+	R_END_STOP = 2,	/* ends with a stop or a question mark */
+	R_QUESTION = 4,
+	R_COLON = 8,
+	R_CODE = 16,
+	R_LIST = 32,
+	R_HEADING = 64,
+	R_LOWER = 128	/* begins with a lower-case ASCII letter */
+};
+
+struct raw {
+	size_t start, end;
+	long chars;
+	unsigned shape;
+};
+
+/* A candidate answer: one sentence, or a few that belong together. */
 struct sentence {
 	int passage;
 	size_t start, end;
 	size_t off, n;	/* its terms: hashes[off .. off + n), sorted */
 	long chars;
+	int holds;	/* EXT_WANT_* */
 	double score, cover;
 };
 
@@ -36,10 +57,19 @@ struct work {
 	int *kinds;	/* for the question's terms only */
 	struct sentence *s;
 	size_t ns, caps;
+	struct raw *r;	/* the passage being cut */
+	size_t nr, capr;
 	int passage;
 	const char *text;
+	size_t len;
 	const char *title;	/* of the passage being cut, or NULL */
-	int failed;
+	const char *question;
+	size_t qlen;
+	int wants;
+	struct qterm *qt;	/* the question's terms, their df counted as sentences are cut */
+	size_t nq;
+	size_t nsent;		/* sentences cut */
+	struct work *scratch;	/* the terms of the sentence being cut */
 };
 
 void ext_opts_init(ext_opts *o)
@@ -82,15 +112,512 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int add_sentence(void *ctx, size_t start, size_t end)
+/* ---- the shape of a sentence: code, list items, headings ---- */
+
+static int is_alpha(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int is_alnum(int c)
+{
+	return is_alpha(c) || is_digit(c);
+}
+
+/* Can a code token start after byte c ("-x" after a space, "/usr" after a quote)? */
+static int token_edge(int c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '"' || c == '\'' || c == '(' || c == '=' || c == '`'
+	    || (c & 0x80);	/* after a non-ASCII character: a quote, CJK text */
+}
+
+/* Does s hold a path ("/usr/share", "~/.bashrc", "./x", "C:\texlive")? */
+static int has_path(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		int edge = i == 0 || token_edge((unsigned char)s[i - 1]);
+
+		if (s[i] == '/' && edge && i + 1 < n && (is_alnum((unsigned char)s[i + 1]) || s[i + 1] == '.'))
+			return 1;
+		if ((s[i] == '~' || s[i] == '.') && edge && i + 1 < n && s[i + 1] == '/')
+			return 1;
+		if (is_alpha((unsigned char)s[i]) && edge && i + 2 < n && s[i + 1] == ':' && s[i + 2] == '\\')
+			return 1;
+	}
+	return 0;
+}
+
+/* Does s hold something only code has: a TeX command or a Windows path
+ * (\x), an option (--x, -x), a path, =, braces, a pipe, <x>, a shell
+ * variable ($x), snake_case, a call or a manual page (name(...))? */
+static int has_code_token(const char *s, size_t n)
+{
+	size_t i;
+
+	if (has_path(s, n))
+		return 1;
+	for (i = 0; i < n; i++) {
+		int c = (unsigned char)s[i], next = i + 1 < n ? (unsigned char)s[i + 1] : 0;
+		int edge = i == 0 || token_edge((unsigned char)s[i - 1]);
+
+		if ((c == '\\' && is_alpha(next)) || c == '=' || c == '{' || c == '}' || c == '|')
+			return 1;
+		if (c == '-' && edge && (is_alpha(next) || (next == '-' && i + 2 < n && is_alpha((unsigned char)s[i + 2]))))
+			return 1;
+		if (c == '$' && (is_alpha(next) || next == '{' || next == '('))
+			return 1;
+		if (c == '<' && is_alpha(next) && memchr(s + i, '>', n - i))
+			return 1;
+		if (c == '_' && i > 0 && is_alnum((unsigned char)s[i - 1]) && is_alnum(next))
+			return 1;
+		if (c == '(' && i >= 2 && is_alnum((unsigned char)s[i - 1]) && is_alnum((unsigned char)s[i - 2])
+		    && memchr(s + i, ')', n - i))
+			return 1;
+	}
+	return 0;
+}
+
+static int starts(const char *s, size_t n, const char *lit)
+{
+	size_t k = strlen(lit);
+
+	return n >= k && memcmp(s, lit, k) == 0;
+}
+
+/* The length of a listing's line number ("12 ") that s begins with. */
+static size_t line_number(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && i < 4 && is_digit((unsigned char)s[i]))
+		i++;
+	if (i == 0 || i >= n || s[i] != ' ')
+		return 0;
+	while (i < n && s[i] == ' ')
+		i++;
+	return i;
+}
+
+/* Does s begin with a shell prompt ("$ ls", "# mount")? */
+static int has_prompt(const char *s, size_t n)
+{
+	return n > 2 && (s[0] == '$' || s[0] == '#') && s[1] == ' ' && is_alpha((unsigned char)s[2]);
+}
+
+/* Is the sentence s a line of code: little CJK text, no ending of prose,
+ * and (after a listing's line number) a code token, a shell prompt, or a
+ * short line of lower-case ASCII words ("set boxwidth 0.5 relative")? */
+static int is_code_line(const char *s, size_t n)
+{
+	size_t p = line_number(s, n), i = p, chars = 0, cjk = 0, words = 0;
+	int32_t c = 0, last = 0;
+	int ascii = 1;
+
+	if (p == n)
+		return 0;
+	while (i < n) {
+		i += u8_decode(s + i, n - i, &c, NULL);
+		if (u8_is_space(c))
+			continue;
+		chars++;
+		cjk += u8_is_cjk_letter(c) != 0;
+		if (c >= 0x80)
+			ascii = 0;
+		last = c;
+	}
+	if (cjk * 4 > chars)
+		return 0;
+	if (last == ',' || last == 0xFF0C || last == 0x3001)
+		return 0;
+	if (sent_end_of(s, n) == SENT_STOP && (last == '.' || last == 0x3002 || last == '!' || last == 0xFF01))
+		return 0;
+	if (has_prompt(s + p, n - p) || has_code_token(s + p, n - p))
+		return 1;
+	if (!ascii || !(s[p] >= 'a' && s[p] <= 'z'))
+		return 0;
+	for (i = p; i < n; i++)
+		if (s[i] == ' ' && i + 1 < n && s[i + 1] != ' ')
+			words++;
+	return words < 8;
+}
+
+/* Does s begin as an item of a list: a bullet, "1.", "2)", "3、", "(4)"? */
+static int is_list_item(const char *s, size_t n)
+{
+	int32_t c;
+	size_t i = 0, k = u8_decode(s, n, &c, NULL);
+
+	if ((c == 0x2022 || c == 0x25E6 || c == 0x25AA || c == 0x25CF || c == 0x00B7 || c == 0x2013 || c == 0x2014
+	     || c == '-' || c == '*') && k < n && u8_is_space((unsigned char)s[k]))
+		return 1;
+	if (starts(s, n, "("))
+		i = 1;
+	else if (starts(s, n, "\xef\xbc\x88"))	/* （ */
+		i = 3;
+	k = i;
+	while (i < n && i < k + 3 && is_digit((unsigned char)s[i]))
+		i++;
+	if (i == k || i >= n)
+		return 0;
+	if (k > 0)
+		return s[i] == ')' || starts(s + i, n - i, "\xef\xbc\x89");	/* ） */
+	if (s[i] == ')' || s[i] == '.')
+		return i + 1 < n && s[i + 1] == ' ';
+	return starts(s + i, n - i, "\xe3\x80\x81");	/* 、 */
+}
+
+/* Does s hold clause punctuation (，, ；; 。) before its end? */
+static int has_clause_mark(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		int32_t c;
+		size_t k = u8_decode(s + i, n - i, &c, NULL);
+
+		if (i + k < n && (c == 0xFF0C || c == 0xFF1B || c == 0x3002 || c == ';'
+				  || (c == ',' && u8_is_space((unsigned char)s[i + k]))))
+			return 1;
+		i += k;
+	}
+	return 0;
+}
+/* ---- what a question asks for, and what a sentence holds ---- */
+
+/* Phrases that say what is asked for. English ones match whole words,
+ * case-insensitively; Chinese ones (simplified and traditional) anywhere. */
+struct ask {
+	const char *phrase;
+	int wants;
+};
+
+static const struct ask asks[] = {
+	{ "how many", EXT_WANT_NUMBER }, { "how much", EXT_WANT_NUMBER }, { "how long", EXT_WANT_NUMBER },
+	{ "how often", EXT_WANT_NUMBER }, { "how old", EXT_WANT_NUMBER }, { "how far", EXT_WANT_NUMBER },
+	{ "how large", EXT_WANT_NUMBER }, { "how big", EXT_WANT_NUMBER }, { "how high", EXT_WANT_NUMBER },
+	{ "how tall", EXT_WANT_NUMBER }, { "how wide", EXT_WANT_NUMBER }, { "how deep", EXT_WANT_NUMBER },
+	{ "how fast", EXT_WANT_NUMBER }, { "what year", EXT_WANT_NUMBER }, { "which year", EXT_WANT_NUMBER },
+	{ "when", EXT_WANT_NUMBER }, { "what percentage", EXT_WANT_NUMBER }, { "what size", EXT_WANT_NUMBER },
+	{ "多少", EXT_WANT_NUMBER }, { "几", EXT_WANT_NUMBER }, { "幾", EXT_WANT_NUMBER },
+	{ "多长", EXT_WANT_NUMBER }, { "多長", EXT_WANT_NUMBER }, { "多久", EXT_WANT_NUMBER },
+	{ "多大", EXT_WANT_NUMBER }, { "多高", EXT_WANT_NUMBER }, { "多远", EXT_WANT_NUMBER },
+	{ "多遠", EXT_WANT_NUMBER }, { "多重", EXT_WANT_NUMBER }, { "哪一年", EXT_WANT_NUMBER },
+	{ "哪年", EXT_WANT_NUMBER }, { "何时", EXT_WANT_NUMBER }, { "何時", EXT_WANT_NUMBER },
+	{ "什么时候", EXT_WANT_NUMBER }, { "什麼時候", EXT_WANT_NUMBER }, { "哪一天", EXT_WANT_NUMBER },
+
+	{ "how do i", EXT_WANT_COMMAND }, { "how can i", EXT_WANT_COMMAND }, { "how should i", EXT_WANT_COMMAND },
+	{ "how do you", EXT_WANT_COMMAND }, { "how can you", EXT_WANT_COMMAND }, { "how to", EXT_WANT_COMMAND },
+	{ "how does one", EXT_WANT_COMMAND }, { "how would i", EXT_WANT_COMMAND }, { "command", EXT_WANT_COMMAND },
+	{ "commands", EXT_WANT_COMMAND }, { "option", EXT_WANT_COMMAND }, { "options", EXT_WANT_COMMAND },
+	{ "flag", EXT_WANT_COMMAND }, { "which function", EXT_WANT_COMMAND }, { "what function", EXT_WANT_COMMAND },
+	{ "what line", EXT_WANT_COMMAND }, { "what do i type", EXT_WANT_COMMAND }, { "what do i put", EXT_WANT_COMMAND },
+	{ "what do i write", EXT_WANT_COMMAND }, { "what do i run", EXT_WANT_COMMAND }, { "syntax", EXT_WANT_COMMAND },
+	{ "如何", EXT_WANT_COMMAND }, { "怎么", EXT_WANT_COMMAND }, { "怎麼", EXT_WANT_COMMAND },
+	{ "怎样", EXT_WANT_COMMAND }, { "怎樣", EXT_WANT_COMMAND }, { "命令", EXT_WANT_COMMAND },
+	{ "指令", EXT_WANT_COMMAND }, { "选项", EXT_WANT_COMMAND }, { "選項", EXT_WANT_COMMAND },
+	{ "参数", EXT_WANT_COMMAND }, { "參數", EXT_WANT_COMMAND }, { "语法", EXT_WANT_COMMAND },
+	{ "語法", EXT_WANT_COMMAND },
+
+	{ "who", EXT_WANT_NAME }, { "whom", EXT_WANT_NAME }, { "whose", EXT_WANT_NAME },
+	{ "谁", EXT_WANT_NAME }, { "誰", EXT_WANT_NAME }, { "哪位", EXT_WANT_NAME },
+	{ "什么人", EXT_WANT_NAME }, { "什麼人", EXT_WANT_NAME },
+
+	{ "where", EXT_WANT_PATH }, { "which directory", EXT_WANT_PATH }, { "what directory", EXT_WANT_PATH },
+	{ "which file", EXT_WANT_PATH }, { "what file", EXT_WANT_PATH }, { "which folder", EXT_WANT_PATH },
+	{ "path", EXT_WANT_PATH }, { "哪里", EXT_WANT_PATH }, { "哪裡", EXT_WANT_PATH },
+	{ "哪儿", EXT_WANT_PATH }, { "哪兒", EXT_WANT_PATH }, { "在哪", EXT_WANT_PATH },
+	{ "目录", EXT_WANT_PATH }, { "目錄", EXT_WANT_PATH }, { "路径", EXT_WANT_PATH },
+	{ "路徑", EXT_WANT_PATH }, { "哪个文件", EXT_WANT_PATH }, { "哪個檔案", EXT_WANT_PATH },
+	{ "文件夹", EXT_WANT_PATH }, { "資料夾", EXT_WANT_PATH },
+
+	{ "what is", EXT_WANT_DEFINITION }, { "what are", EXT_WANT_DEFINITION }, { "what's", EXT_WANT_DEFINITION },
+	{ "是什么", EXT_WANT_DEFINITION }, { "是什麼", EXT_WANT_DEFINITION }, { "什么是", EXT_WANT_DEFINITION },
+	{ "什麼是", EXT_WANT_DEFINITION }, { "是指", EXT_WANT_DEFINITION }, { "什么意思", EXT_WANT_DEFINITION },
+	{ "什麼意思", EXT_WANT_DEFINITION }, { "干什么的", EXT_WANT_DEFINITION }, { "幹什麼的", EXT_WANT_DEFINITION },
+};
+
+/* Phrases that hold a word of asks[] without asking for it. */
+static const char *const not_asks[] = { "几乎", "幾乎", "茶几", "茶幾" };
+
+/* Does the ASCII-lowered s hold phrase, as whole words when it is ASCII? */
+static int has_phrase(const char *s, size_t n, const char *phrase)
+{
+	size_t k = strlen(phrase), i;
+	int ascii = (unsigned char)phrase[0] < 0x80;
+
+	for (i = 0; i + k <= n; i++) {
+		if (memcmp(s + i, phrase, k) != 0)
+			continue;
+		if (!ascii)
+			return 1;
+		if ((i == 0 || !is_alnum((unsigned char)s[i - 1])) && (i + k == n || !is_alnum((unsigned char)s[i + k])))
+			return 1;
+	}
+	return 0;
+}
+
+int ext_wants(const char *question, size_t len)
+{
+	char *low = malloc(len + 1);
+	size_t i, j;
+	int wants = 0;
+
+	if (low == NULL)
+		return 0;
+	for (i = 0; i < len; i++)
+		low[i] = question[i] >= 'A' && question[i] <= 'Z' ? (char)(question[i] - 'A' + 'a') : question[i];
+	/* "几乎" is no question: blank such phrases out first */
+	for (j = 0; j < sizeof not_asks / sizeof not_asks[0]; j++) {
+		size_t k = strlen(not_asks[j]);
+
+		for (i = 0; i + k <= len; i++)
+			if (memcmp(low + i, not_asks[j], k) == 0)
+				memset(low + i, ' ', k);
+	}
+	for (j = 0; j < sizeof asks / sizeof asks[0]; j++)
+		if (!(wants & asks[j].wants) && has_phrase(low, len, asks[j].phrase))
+			wants |= asks[j].wants;
+	free(low);
+	return wants;
+}
+
+static int is_cjk_numeral(int32_t c)
+{
+	static const int32_t numerals[] = { 0x4E00, 0x4E8C, 0x4E09, 0x56DB, 0x4E94, 0x516D, 0x4E03, 0x516B, 0x4E5D,
+					    0x5341, 0x767E, 0x5343, 0x4E07, 0x842C, 0x4EBF, 0x5104, 0x4E24, 0x5169,
+					    0x96F6, 0x3007 };	/* 一二三四五六七八九十百千万萬亿億两兩零〇 */
+	size_t i;
+
+	for (i = 0; i < sizeof numerals / sizeof numerals[0]; i++)
+		if (c == numerals[i])
+			return 1;
+	return 0;
+}
+
+static const char *const number_words[] = {
+	"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen",
+	"fifteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred",
+	"thousand", "million", "billion", "dozen", "half", "twice", "once",
+};
+
+/* Does s hold a number the question does not: digits, Chinese numerals
+ * (not a lone 一, most often "a"), a number word? Section numbers
+ * ("6.3.8") and page references ("p. 44") are not what is asked for. */
+static int has_new_number(const char *s, size_t n, const char *q, size_t qlen)
+{
+	size_t i = 0, j;
+
+	while (i < n) {
+		int32_t c;
+		size_t k = u8_decode(s + i, n - i, &c, NULL), a = i, b, dots = 0, cjk = 0, one = 0;
+
+		if (!is_digit(c) && !is_cjk_numeral(c)) {
+			if (is_alpha(c) && (i == 0 || !is_alpha((unsigned char)s[i - 1]))) {
+				for (b = i; b < n && is_alpha((unsigned char)s[b]); b++)
+					;
+				for (j = 0; j < sizeof number_words / sizeof number_words[0]; j++)
+					if (strlen(number_words[j]) == b - i && strncasecmp(s + i, number_words[j], b - i) == 0
+					    && !memmem(q, qlen, s + i, b - i))
+						return 1;
+				i = b;
+				continue;
+			}
+			i += k;
+			continue;
+		}
+		/* the whole run: 1977, 3.14, 6.3.8, 二十五 */
+		b = i;
+		while (b < n) {
+			k = u8_decode(s + b, n - b, &c, NULL);
+			if (is_digit(c))
+				b += k;
+			else if (is_cjk_numeral(c)) {
+				cjk++;
+				one += c == 0x4E00;
+				b += k;
+			} else if (c == '.' && b + 1 < n && is_digit((unsigned char)s[b + 1]) && b > a
+				   && is_digit((unsigned char)s[b - 1])) {
+				dots++;
+				b++;
+			} else
+				break;
+		}
+		i = b;
+		if (dots >= 2 || (cjk > 0 && cjk == one && b - a == 3))
+			continue;
+		if (a >= 3 && (memcmp(s + a - 3, "p. ", 3) == 0 || memcmp(s + a - 3, "\xe7\xaf\x80", 3) == 0
+			       || memcmp(s + a - 3, "\xe8\x8a\x82", 3) == 0))
+			continue;	/* p. 44, 節 9.5, 节 2.1 */
+		if (a >= 4 && (memcmp(s + a - 4, "\xe7\xaf\x80 ", 4) == 0 || memcmp(s + a - 4, "\xe8\x8a\x82 ", 4) == 0))
+			continue;
+		if (!memmem(q, qlen, s + a, b - a))
+			return 1;
+	}
+	return 0;
+}
+
+/* Does s hold a name the question does not: a capitalised Latin word
+ * past the first ("Leslie Lamport"), or a transliterated one ("列夫·托尔斯泰")? */
+static int has_new_name(const char *s, size_t n, const char *q, size_t qlen)
+{
+	size_t i, b;
+
+	for (i = 0; i < n; i++) {
+		if (i + 2 <= n && memcmp(s + i, "\xc2\xb7", 2) == 0 && i > 0 && (s[i - 1] & 0x80) && i + 2 < n
+		    && (s[i + 2] & 0x80))
+			return 1;
+		if (!(s[i] >= 'A' && s[i] <= 'Z') || (i > 0 && is_alnum((unsigned char)s[i - 1])))
+			continue;
+		for (b = i + 1; b < n && s[b] >= 'a' && s[b] <= 'z'; b++)
+			;
+		if (b - i >= 2 && (b == n || !is_alnum((unsigned char)s[b])) && i > 0 && !memmem(q, qlen, s + i, b - i))
+			return 1;
+	}
+	return 0;
+}
+
+/* Does s say what something is ("X is a ...", "X 是 ...")? */
+static int has_definition(const char *s, size_t n)
+{
+	static const char *const says[] = { " is a ", " is an ", " is the ", " are ", " refers to ", " means ",
+					    " stands for ", "是", "指", "称为", "稱為", "叫做", "叫作", "即" };
+	size_t i;
+
+	for (i = 0; i < sizeof says / sizeof says[0]; i++)
+		if (memmem(s, n, says[i], strlen(says[i])))
+			return 1;
+	return 0;
+}
+/* ---- cutting a passage into candidates ---- */
+
+static int add_raw(void *ctx, size_t start, size_t end)
 {
 	struct work *w = ctx;
-	struct sentence *s;
-	size_t off = w->nh;
+	const char *t = w->text, *s = t + start;
+	size_t n = end - start, a = start, b = end, i, j;
+	struct raw *r;
+	enum sent_end e;
 
 	/* a chunk that begins with its heading: the heading is no answer */
-	if (w->title && end - start == strlen(w->title) && memcmp(w->text + start, w->title, end - start) == 0)
+	if (w->title && n == strlen(w->title) && memcmp(s, w->title, n) == 0)
 		return 0;
+	if (w->nr == w->capr) {
+		size_t cap = w->capr ? w->capr * 2 : 64;
+		struct raw *v = realloc(w->r, cap * sizeof *v);
+
+		if (v == NULL)
+			return -1;
+		w->r = v;
+		w->capr = cap;
+	}
+	/* how many sentences hold each term of the question */
+	w->nsent++;
+	w->scratch->nh = 0;
+	if (emb_lex_terms(s, n, add_hash, w->scratch) < 0)
+		return -1;
+	for (j = 0; j < w->nq; j++)
+		for (i = 0; i < w->scratch->nh; i++)
+			if (w->scratch->hashes[i] == w->qt[j].hash) {
+				w->qt[j].df++;
+				break;
+			}
+	r = &w->r[w->nr++];
+	r->start = start;
+	r->end = end;
+	r->chars = (long)u8_count(s, n);
+	r->shape = 0;
+	while (a > 0 && (t[a - 1] == ' ' || t[a - 1] == '\t' || t[a - 1] == '\r'))
+		a--;
+	while (b < w->len && (t[b] == ' ' || t[b] == '\t' || t[b] == '\r'))
+		b++;
+	if ((a == 0 || t[a - 1] == '\n') && (b == w->len || t[b] == '\n'))
+		r->shape |= R_LINE;
+	e = sent_end_of(s, n);
+	if (e == SENT_STOP || e == SENT_QUESTION)
+		r->shape |= R_END_STOP;
+	if (e == SENT_QUESTION)
+		r->shape |= R_QUESTION;
+	if (e == SENT_COLON)
+		r->shape |= R_COLON;
+	if (is_code_line(s, n))
+		r->shape |= R_CODE;
+	if (is_list_item(s, n))
+		r->shape |= R_LIST;
+	if (s[0] >= 'a' && s[0] <= 'z')
+		r->shape |= R_LOWER;
+	/* a short line of its own that does not end as a sentence does */
+	if ((r->shape & R_LINE) && e == SENT_OPEN && !(r->shape & (R_CODE | R_LIST)) && r->chars <= EXT_HEADING_CHARS
+	    && !has_clause_mark(s, n))
+		r->shape |= R_HEADING;
+	return 0;
+}
+
+/* Does raw sentence b go on from a, in one candidate? */
+static int goes_on(const struct raw *a, const struct raw *b, int listing)
+{
+	if (a->shape & R_COLON)
+		return 1;	/* a lead-in takes what follows it */
+	if (listing && (a->shape & R_LIST) && (b->shape & R_LIST))
+		return 1;	/* the rest of the list a lead-in began */
+	if (a->shape & (R_END_STOP | R_COLON))
+		return 0;
+	/* a did not end: the code it leads in, the words that go on after a
+	 * line of code or a break in the layout, or the rest of its sentence */
+	if (b->shape & (R_CODE | R_LOWER))
+		return 1;
+	return !(a->shape & (R_CODE | R_HEADING | R_LIST)) && !(b->shape & R_LIST);
+}
+
+static int has_code(const struct work *w, size_t a, size_t b)
+{
+	size_t i;
+
+	for (i = a; i <= b; i++)
+		if (w->r[i].shape & R_CODE)
+			return 1;
+	return has_code_token(w->text + w->r[a].start, w->r[b].end - w->r[a].start);
+}
+
+static int all_code(const struct work *w, size_t a, size_t b)
+{
+	size_t i;
+
+	for (i = a; i <= b; i++)
+		if (!(w->r[i].shape & R_CODE))
+			return 0;
+	return 1;
+}
+
+static long chars_of(const struct work *w, size_t a, size_t b)
+{
+	long n = 0;
+	size_t i;
+
+	for (i = a; i <= b; i++)
+		n += w->r[i].chars;
+	return n;
+}
+
+/* The candidate of raw sentences a..b, unless it is no answer. */
+static int add_candidate(struct work *w, size_t a, size_t b)
+{
+	const struct raw *last = &w->r[b];
+	struct sentence *s;
+	size_t off = w->nh, start = w->r[a].start, end = last->end;
+
+	if (a == b && (last->shape & R_HEADING))
+		return 0;	/* a heading */
+	if (last->shape & (R_QUESTION | R_COLON))
+		return 0;	/* a question, or a lead-in with nothing after it */
+	if (!(w->wants & EXT_WANT_COMMAND) && all_code(w, a, b))
+		return 0;	/* a bare line of code */
 	if (w->ns == w->caps) {
 		size_t cap = w->caps ? w->caps * 2 : 64;
 		struct sentence *v = realloc(w->s, cap * sizeof *v);
@@ -109,11 +636,80 @@ static int add_sentence(void *ctx, size_t start, size_t end)
 	s->end = end;
 	s->off = off;
 	s->n = w->nh - off;
-	s->chars = (long)u8_count(w->text + start, end - start);
+	s->chars = chars_of(w, a, b);
 	qsort(w->hashes + off, s->n, sizeof *w->hashes, cmp_u64);
+	if (has_code(w, a, b))
+		s->holds |= EXT_WANT_COMMAND;
+	if (has_new_number(w->text + start, end - start, w->question, w->qlen))
+		s->holds |= EXT_WANT_NUMBER;
+	if (has_new_name(w->text + start, end - start, w->question, w->qlen))
+		s->holds |= EXT_WANT_NAME;
+	if (has_path(w->text + start, end - start))
+		s->holds |= EXT_WANT_PATH;
+	if (has_definition(w->text + start, end - start))
+		s->holds |= EXT_WANT_DEFINITION;
 	return 0;
 }
 
+/* The candidates of one passage: its sentences, each with what must go
+ * with it (see extract.h). */
+static int cut_passage(struct work *w, const char *text, size_t len)
+{
+	size_t i = 0, a = 0, b = 0;
+	int have = 0;
+
+	w->text = text;
+	w->len = len;
+	w->nr = 0;
+	if (sent_each(text, len, add_raw, w) < 0)
+		return -1;
+	while (i < w->nr) {
+		size_t ua = i, ub = i;
+		int listing = (w->r[i].shape & R_COLON) != 0;
+		long chars = w->r[i].chars;
+
+		while (ub + 1 < w->nr && goes_on(&w->r[ub], &w->r[ub + 1], listing)) {
+			if (!(w->r[ub].shape & R_COLON) && chars + w->r[ub + 1].chars > EXT_UNIT_CHARS)
+				break;
+			ub++;
+			chars += w->r[ub].chars;
+			if (w->r[ub].shape & R_COLON)
+				listing = 1;
+		}
+		i = ub + 1;
+		/* asked how to do something: the code before or after goes with
+		 * the sentence that says what it does */
+		if (have && (w->wants & EXT_WANT_COMMAND) && chars_of(w, a, b) + chars <= EXT_UNIT_CHARS
+		    && ((all_code(w, ua, ub) && !all_code(w, a, b))
+			|| ((w->r[b].shape & R_CODE) && !has_code(w, ua, ub)))) {
+			b = ub;
+			continue;
+		}
+		if (have && add_candidate(w, a, b) < 0)
+			return -1;
+		a = ua;
+		b = ub;
+		have = 1;
+	}
+	if (have && add_candidate(w, a, b) < 0)
+		return -1;
+	return 0;
+}
+
+/* Does the candidate say nothing the question does not? */
+static int echoes(const struct work *w, const struct sentence *s, const struct qterm *qt, size_t nq)
+{
+	const uint64_t *h = w->hashes + s->off;
+	size_t i, j;
+
+	for (i = 0; i < s->n; i++) {
+		for (j = 0; j < nq && qt[j].hash != h[i]; j++)
+			;
+		if (j == nq)
+			return 0;
+	}
+	return 1;
+}
 /* How often hash occurs among the sorted terms of s. */
 static size_t term_freq(const struct work *w, const struct sentence *s, uint64_t hash)
 {
@@ -238,7 +834,7 @@ static int in_title(const uint64_t *t, size_t n, uint64_t hash)
 int ext_choose(const char *question, size_t qlen, const char *const *texts, const size_t *lens,
 	       const char *const *titles, size_t n, const ext_opts *o, ext_result *res)
 {
-	struct work w = { 0 }, tw = { 0 };
+	struct work w = { 0 }, tw = { 0 }, sw = { 0 };
 	size_t *toff = NULL;
 	double *title_q = NULL, *title_content = NULL, content = 0;
 	struct qterm *qt = NULL;
@@ -263,23 +859,26 @@ int ext_choose(const char *question, size_t qlen, const char *const *texts, cons
 			qsort(tw.hashes + toff[i], tw.nh - toff[i], sizeof *tw.hashes, cmp_u64);
 	}
 	toff[n] = tw.nh;
+	w.question = question;
+	w.qlen = qlen;
+	w.qt = qt;
+	w.nq = nq;
+	w.scratch = &sw;
+	w.wants = ext_wants(question, qlen);
 	for (i = 0; i < n; i++) {
 		w.passage = (int)i;
-		w.text = texts[i];
 		w.title = titles ? titles[i] : NULL;
-		if (sent_each(texts[i], lens[i], add_sentence, &w) < 0)
+		if (cut_passage(&w, texts[i], lens[i]) < 0)
 			goto out;
 	}
 	if (w.ns == 0 || nq == 0) {
 		r = 0;
 		goto out;
 	}
-	/* rarity among these sentences */
+	/* rarity among the sentences (not the candidates, whose number
+	 * depends on how many went together) */
 	for (j = 0; j < nq; j++) {
-		for (i = 0; i < w.ns; i++)
-			if (term_freq(&w, &w.s[i], qt[j].hash) > 0)
-				qt[j].df++;
-		qt[j].q = qt[j].w * log(1 + ((double)w.ns - (double)qt[j].df + 0.5) / ((double)qt[j].df + 0.5));
+		qt[j].q = qt[j].w * log(1 + ((double)w.nsent - (double)qt[j].df + 0.5) / ((double)qt[j].df + 0.5));
 		total += qt[j].q;
 	}
 	for (i = 0; i < w.ns; i++)
@@ -304,19 +903,24 @@ int ext_choose(const char *question, size_t qlen, const char *const *texts, cons
 			}
 	for (i = 0; i < w.ns; i++) {
 		struct sentence *s = &w.s[i];
-		double norm = EXT_K1 * (1 - EXT_B + EXT_B * (double)s->n / avgdl), sum = 0, cov = 0;
+		double norm = EXT_K1 * (1 - EXT_B + EXT_B * (double)s->n / avgdl), sum = 0, cov = 0, tcov = 0;
 
 		for (j = 0; j < nq; j++) {
 			double tf = (double)term_freq(&w, s, qt[j].hash);
+			int titled = in_title(tw.hashes + toff[s->passage], toff[s->passage + 1] - toff[s->passage],
+					      qt[j].hash);
 
 			if (tf > 0) {
-				double tw_ = in_title(tw.hashes + toff[s->passage], toff[s->passage + 1] - toff[s->passage],
-						      qt[j].hash) ? EXT_TITLE_WEIGHT : 1;
-
-				sum += tw_ * qt[j].q * tf * (EXT_K1 + 1) / (tf + norm);
+				sum += (titled ? EXT_TITLE_WEIGHT : 1) * qt[j].q * tf * (EXT_K1 + 1) / (tf + norm);
 				cov += qt[j].q;
+			} else if (titled) {
+				tcov += qt[j].q;
 			}
 		}
+		/* what the question asks about is there when the sentence, or
+		 * the title of the passage it matches, has it */
+		if (sum > 0)
+			cov += tcov;
 		/* a passage whose title is what the question asks about is the
 		 * place to look; and when the question asks only about that
 		 * ("What is DenseNet?"), its first sentence most often says */
@@ -325,6 +929,11 @@ int ext_choose(const char *question, size_t qlen, const char *const *texts, cons
 		if ((i == 0 || w.s[i - 1].passage != s->passage) && content > 0
 		    && title_content[s->passage] >= content * (1 - 1e-9))
 			sum *= 1 + EXT_LEAD_BONUS;
+		/* the sentence that holds what is asked for: a number, a command... */
+		if (s->holds & w.wants)
+			sum *= 1 + EXT_WANT_BONUS;
+		if (echoes(&w, s, qt, nq))
+			sum = cov = 0;
 		s->score = sum / (1 + EXT_RANK_DECAY * s->passage);
 		s->cover = total > 0 ? cov / total : 0;
 	}
@@ -406,6 +1015,8 @@ out:
 	free(covered);
 	free(w.hashes);
 	free(w.s);
+	free(w.r);
+	free(sw.hashes);
 	free(tw.hashes);
 	free(toff);
 	free(title_q);
@@ -424,6 +1035,46 @@ static int32_t last_cp(const char *s, size_t end, size_t *at)
 	*at = u8_back(s, end - 1);
 	u8_decode(s + *at, end - *at, &c, NULL);
 	return c;
+}
+
+/* Append s, each run of white space that holds a line break made one
+ * space, or none between CJK characters: a candidate can span lines. */
+static int put_clean(sb *out, const char *s, size_t len)
+{
+	size_t i = 0;
+	int32_t prev = 0;
+
+	while (i < len) {
+		int32_t c, next = 0;
+		size_t k = u8_decode(s + i, len - i, &c, NULL), j = i;
+		int brk = 0;
+
+		if (!u8_is_space(c)) {
+			if (sb_append(out, s + i, k) < 0)
+				return -1;
+			prev = c;
+			i += k;
+			continue;
+		}
+		while (j < len) {
+			k = u8_decode(s + j, len - j, &c, NULL);
+			if (!u8_is_space(c))
+				break;
+			brk |= c == '\n' || c == '\r';
+			j += k;
+		}
+		if (!brk) {
+			if (sb_append(out, s + i, j - i) < 0)
+				return -1;
+		} else {
+			if (j < len)
+				u8_decode(s + j, len - j, &next, NULL);
+			if (!(u8_is_cjk(prev) && u8_is_cjk(next)) && sb_putc(out, ' ') < 0)
+				return -1;
+		}
+		i = j;
+	}
+	return 0;
 }
 
 int ext_compose(const ext_result *res, const char *const *texts, sb *out)
@@ -451,12 +1102,12 @@ int ext_compose(const ext_result *res, const char *const *texts, sb *out)
 		prev = last_cp(t, at, &before);
 		if ((c == '.' || c == '!' || c == '?') && at > p->start && prev != '.' && prev != '!' && prev != '?') {
 			/* "... layers [2]." */
-			if (sb_append(out, t + p->start, at - p->start) < 0 || sb_putc(out, ' ') < 0 || sb_puts(out, mark) < 0
+			if (put_clean(out, t + p->start, at - p->start) < 0 || sb_putc(out, ' ') < 0 || sb_puts(out, mark) < 0
 			    || sb_append(out, t + at, end - at) < 0)
 				return -1;
 			continue;
 		}
-		if (sb_append(out, t + p->start, end - p->start) < 0 || (!u8_is_cjk(c) && sb_putc(out, ' ') < 0)
+		if (put_clean(out, t + p->start, end - p->start) < 0 || (!u8_is_cjk(c) && sb_putc(out, ' ') < 0)
 		    || sb_puts(out, mark) < 0)
 			return -1;
 	}

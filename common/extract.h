@@ -2,28 +2,56 @@
  * the passages retrieved for it by picking the few sentences that best
  * answer it, with no model and no network.
  *
- * Every passage is cut into sentences (sent.h) and every sentence and the
- * question into the built-in embedder's terms (stemmed words, CJK
- * characters and pairs: tok.h, emb.h). A sentence scores BM25 over the
- * question's terms, each term weighted by how rare it is among the
- * sentences of these passages (and the words every question has counting
- * little), times a small preference for higher-ranked passages. A term of
- * the passage's title counts EXT_TITLE_WEIGHT as much: the title says what
- * the whole passage is about ("DenseNet"), so a sentence does not win by
- * repeating it but by holding what the question asks about it. Instead the
- * question's weight that the title holds is added, EXT_TITLE_BONUS times, to
- * every sentence of that passage that matches the question at all (the
- * passage about the question's subject is the place to look); and when the
- * title holds every word of the question but those every question has
- * ("What is DenseNet?"), the passage's first sentence, which most often
- * says what its subject is, counts EXT_LEAD_BONUS more. The best
- * sentence is taken; others follow while they score at least
+ * Every passage is cut into sentences (sent.h), and the sentences into
+ * candidates: most often one sentence, but what does not stand alone goes
+ * with what completes it:
+ *  - a lead-in ending in ':' or '：' takes the sentence, line or list that
+ *    follows it ("Use the command:" and the command; "如下：" and the list);
+ *  - a sentence that does not end as one (no stop) takes a line of code
+ *    after it ("在命令行执行" and "kpsewhich -var-value TEXMFROOT"), words
+ *    going on in lower case after a line break ("The command", "set
+ *    minussign", "causes ..."), or the rest of a sentence the layout broke;
+ *  - when the question asks how to do something, a sentence also takes the
+ *    code right after it, and a sentence without code the code right before
+ *    it ("sudo fc-cache -fsv" and "刷新字体缓存.");
+ * up to EXT_UNIT_CHARS code points. A candidate is never a heading (the
+ * passage's title, or a short line of its own that does not end as a
+ * sentence does: "1 CTEX 是干什么的", "Set datafile separator"), a
+ * question, a lead-in with nothing after it, a bare line of code (unless
+ * the question asks for a command), or an echo of the question (no term
+ * the question does not have). A line of code has little CJK text, does
+ * not end as prose does, and holds a code token (\cmd, --opt, -x, a path,
+ * =, braces, $VAR, name(...)), a shell prompt, or is a short line of
+ * lower-case ASCII words.
+ *
+ * Every candidate and the question are cut into the built-in embedder's
+ * terms (stemmed words, CJK characters and pairs: tok.h, emb.h). A
+ * candidate scores BM25 over the question's terms, each term weighted by
+ * how rare it is among the candidates of these passages (and the words
+ * every question has counting little), times a small preference for
+ * higher-ranked passages. A term of the passage's title counts
+ * EXT_TITLE_WEIGHT as much: the title says what the whole passage is about
+ * ("DenseNet"), so a sentence does not win by repeating it but by holding
+ * what the question asks about it. Instead the question's weight that the
+ * title holds is added, EXT_TITLE_BONUS times, to every candidate of that
+ * passage that matches the question at all (the passage about the
+ * question's subject is the place to look); and when the title holds every
+ * word of the question but those every question has ("What is DenseNet?"),
+ * the passage's first candidate, which most often says what its subject
+ * is, counts EXT_LEAD_BONUS more. A candidate that holds what the question
+ * asks for (ext_wants) counts EXT_WANT_BONUS more: a number it does not
+ * have, not a section number or page reference, for "how many", "多少",
+ * "几"; code for "how do I", "如何", "怎么", "which option"; a name for
+ * "who", "谁"; a path for "where", "哪个目录"; a definition ("is a", "是")
+ * for "what is", "是什么".
+ *
+ * The best candidate is taken; others follow while they score at least
  * EXT_KEEP_RATIO of it, add question terms not covered yet and say
  * something new (not a near copy: overlapping chunks repeat sentences).
- * The chosen sentences are grouped by passage (passages in the order of
- * their best sentence) and keep their order within a passage.
+ * The chosen ones are grouped by passage (passages in the order of their
+ * best candidate) and keep their order within a passage.
  *
- * When no sentence holds even EXT_MIN_COVERAGE of the question's weight
+ * When no candidate holds even EXT_MIN_COVERAGE of the question's weight
  * (the question's own rare words are not in the passages), there is no
  * answer: found is 0 and the caller says so. */
 #ifndef RAGPIPE_EXTRACT_H
@@ -41,6 +69,18 @@
 #define EXT_TITLE_BONUS 1.0
 #define EXT_LEAD_BONUS 0.3
 #define EXT_COMMON_WEIGHT 0.2	/* a question term weighing no more is a word every question has */
+#define EXT_WANT_BONUS 0.5
+#define EXT_UNIT_CHARS 400	/* code points of a candidate of several sentences, at most */
+#define EXT_HEADING_CHARS 80	/* a line longer than this is no heading */
+
+/* What a question asks for (ext_wants), and what a candidate holds. */
+enum {
+	EXT_WANT_NUMBER = 1,	/* how many, how long, when, 多少, 几, 多久, 什么时候 */
+	EXT_WANT_COMMAND = 2,	/* how do I, which command/option, 如何, 怎么, 命令, 参数 */
+	EXT_WANT_NAME = 4,	/* who, 谁 */
+	EXT_WANT_PATH = 8,	/* where, which directory/file, 哪里, 目录, 路径 */
+	EXT_WANT_DEFINITION = 16	/* what is, 是什么, 什么是 */
+};
 
 typedef struct {
 	int max_sentences;	/* >= 1 */
@@ -63,6 +103,11 @@ typedef struct {
 } ext_result;
 
 void ext_opts_init(ext_opts *o);
+
+/* What the question asks for: EXT_WANT_* bits, from its words (English
+ * ones whole and in any case, Chinese ones simplified or traditional;
+ * "几乎" asks for no number). 0 when it says nothing of it. */
+int ext_wants(const char *question, size_t len);
 
 /* Choose the sentences of texts[0..n) (valid UTF-8) that answer question.
  * titles (NULL, or n titles each NULL or a string) are the passages'
