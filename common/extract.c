@@ -48,6 +48,7 @@ struct sentence {
 	size_t off, n;	/* its terms: hashes[off .. off + n), sorted */
 	long chars;
 	int holds;	/* EXT_WANT_* */
+	int reference;	/* it points elsewhere */
 	double score, cover;
 };
 
@@ -66,6 +67,7 @@ struct work {
 	const char *question;
 	size_t qlen;
 	int wants;
+	size_t subject, nsubject;	/* what the question asks the meaning of, in it */
 	struct qterm *qt;	/* the question's terms, their df counted as sentences are cut */
 	size_t nq;
 	size_t nsent;		/* sentences cut */
@@ -336,12 +338,103 @@ static const struct ask asks[] = {
 	{ "目录", EXT_WANT_PATH }, { "目錄", EXT_WANT_PATH }, { "路径", EXT_WANT_PATH },
 	{ "路徑", EXT_WANT_PATH }, { "哪个文件", EXT_WANT_PATH }, { "哪個檔案", EXT_WANT_PATH },
 	{ "文件夹", EXT_WANT_PATH }, { "資料夾", EXT_WANT_PATH },
-
-	{ "what is", EXT_WANT_DEFINITION }, { "what are", EXT_WANT_DEFINITION }, { "what's", EXT_WANT_DEFINITION },
-	{ "是什么", EXT_WANT_DEFINITION }, { "是什麼", EXT_WANT_DEFINITION }, { "什么是", EXT_WANT_DEFINITION },
-	{ "什麼是", EXT_WANT_DEFINITION }, { "是指", EXT_WANT_DEFINITION }, { "什么意思", EXT_WANT_DEFINITION },
-	{ "什麼意思", EXT_WANT_DEFINITION }, { "干什么的", EXT_WANT_DEFINITION }, { "幹什麼的", EXT_WANT_DEFINITION },
 };
+
+/* The question asks what X is ("What is X?", "什么是X？", "X是什么？"):
+ * X's bytes in it, when X is a few words (and not "the Y of Z", "X的Y"). */
+static int defined_subject(const char *q, size_t len, size_t *at, size_t *n)
+{
+	static const char *const before[] = { "what is a ", "what is an ", "what is the ", "what are the ", "what is ",
+					      "what are ", "what's ", "什么是", "什麼是", "何谓", "何謂" };
+	static const char *const after[] = { "是什么意思", "是什麼意思", "是干什么的", "是幹什麼的", "是指什么",
+					     "是指什麼", "是什么", "是什麼", "指什么", "指什麼", "什么意思", "什麼意思" };
+	size_t a = 0, b = len, i, words = 0;
+	int cjk = 0;
+
+	/* the question without its mark and white space */
+	while (b > a) {
+		size_t k = u8_back(q, b - 1);
+		int32_t c;
+
+		u8_decode(q + k, b - k, &c, NULL);
+		if (!(u8_is_space(c) || c == '?' || c == 0xFF1F || c == '.' || c == 0x3002))
+			break;
+		b = k;
+	}
+	while (a < b && u8_is_space((unsigned char)q[a]))
+		a++;
+	for (i = 0; i < sizeof before / sizeof before[0]; i++)
+		if (b - a > strlen(before[i]) && strncasecmp(q + a, before[i], strlen(before[i])) == 0) {
+			a += strlen(before[i]);
+			break;
+		}
+	if (i == sizeof before / sizeof before[0]) {
+		for (i = 0; i < sizeof after / sizeof after[0]; i++) {
+			size_t k = strlen(after[i]);
+
+			if (b - a > k && memcmp(q + b - k, after[i], k) == 0) {
+				b -= k;
+				cjk = 1;
+				break;
+			}
+		}
+		if (i == sizeof after / sizeof after[0])
+			return 0;
+	}
+	while (a < b && q[a] == ' ')
+		a++;
+	while (b > a && q[b - 1] == ' ')
+		b--;
+	if (a == b || u8_count(q + a, b - a) > EXT_SUBJECT_CHARS)
+		return 0;
+	for (i = a; i < b; i++)
+		words += q[i] == ' ';
+	if (words >= 4 || memmem(q + a, b - a, " of ", 4) || (cjk && memmem(q + a, b - a, "的", 3)))
+		return 0;
+	*at = a;
+	*n = b - a;
+	return 1;
+}
+
+/* Does s say what subject is: "subject is ...", "subject（...）是...",
+ * "... 称为 subject", "... called subject"? */
+static int defines(const char *s, size_t n, const char *subject, size_t len)
+{
+	static const char *const is[] = { "is ", "are ", "refers to", "means ", "stands for", "是", "指", "即",
+					  "就是", "称", "稱", "叫" };
+	static const char *const called[] = { "称为", "稱為", "叫做", "叫作", "called ", "known as " };
+	size_t i, j, k;
+
+	if (len == 0)
+		return 0;
+	for (i = 0; i + len <= n; i++) {
+		if (strncasecmp(s + i, subject, len) != 0)
+			continue;
+		for (k = i; k > 0 && s[k - 1] == ' '; k--)
+			;
+		for (j = 0; j < sizeof called / sizeof called[0]; j++)
+			if (k >= strlen(called[j]) && memcmp(s + k - strlen(called[j]), called[j], strlen(called[j])) == 0)
+				return 1;
+		k = i + len;
+		while (k < n && s[k] == ' ')
+			k++;
+		/* "DenseNet (dense network) is", "稠密网络（DenseNet）是" */
+		if (k < n && (s[k] == '(' || starts(s + k, n - k, "\xef\xbc\x88"))) {
+			size_t e = k;
+
+			while (e < n && e < k + 60 && s[e] != ')' && !starts(s + e, n - e, "\xef\xbc\x89"))
+				e++;
+			if (e < n && e < k + 60)
+				k = e + (s[e] == ')' ? 1 : 3);
+			while (k < n && s[k] == ' ')
+				k++;
+		}
+		for (j = 0; j < sizeof is / sizeof is[0]; j++)
+			if (starts(s + k, n - k, is[j]))
+				return 1;
+	}
+	return 0;
+}
 
 /* Phrases that hold a word of asks[] without asking for it. */
 static const char *const not_asks[] = { "几乎", "幾乎", "茶几", "茶幾" };
@@ -385,6 +478,8 @@ int ext_wants(const char *question, size_t len)
 		if (!(wants & asks[j].wants) && has_phrase(low, len, asks[j].phrase))
 			wants |= asks[j].wants;
 	free(low);
+	if (defined_subject(question, len, &i, &j))
+		wants |= EXT_WANT_DEFINITION;
 	return wants;
 }
 
@@ -463,38 +558,63 @@ static int has_new_number(const char *s, size_t n, const char *q, size_t qlen)
 	return 0;
 }
 
-/* Does s hold a name the question does not: a capitalised Latin word
- * past the first ("Leslie Lamport"), or a transliterated one ("列夫·托尔斯泰")? */
+/* Does the question hold word (ASCII, in any case)? */
+static int question_has(const char *q, size_t qlen, const char *word, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + len <= qlen; i++)
+		if (strncasecmp(q + i, word, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* Does s hold a name the question does not: a Latin word in CJK text
+ * ("syntonly", "TeXShop"), a capitalised word past the first in Latin
+ * text ("Leslie Lamport"), a transliterated name ("列夫·托尔斯泰")? */
 static int has_new_name(const char *s, size_t n, const char *q, size_t qlen)
 {
 	size_t i, b;
 
-	for (i = 0; i < n; i++) {
-		if (i + 2 <= n && memcmp(s + i, "\xc2\xb7", 2) == 0 && i > 0 && (s[i - 1] & 0x80) && i + 2 < n
-		    && (s[i + 2] & 0x80))
+	for (i = 0; i < n; i = b) {
+		int cjk_before = 0, cjk_after = 0;
+		size_t k;
+
+		b = i + 1;
+		if (i + 2 < n && memcmp(s + i, "\xc2\xb7", 2) == 0 && i > 0 && (s[i - 1] & 0x80) && (s[i + 2] & 0x80))
 			return 1;
-		if (!(s[i] >= 'A' && s[i] <= 'Z') || (i > 0 && is_alnum((unsigned char)s[i - 1])))
+		if (!is_alpha((unsigned char)s[i]) || (i > 0 && is_alnum((unsigned char)s[i - 1])))
 			continue;
-		for (b = i + 1; b < n && s[b] >= 'a' && s[b] <= 'z'; b++)
+		while (b < n && is_alnum((unsigned char)s[b]))
+			b++;
+		if (b - i < 2 || question_has(q, qlen, s + i, b - i))
+			continue;
+		for (k = i; k > 0 && s[k - 1] == ' '; k--)
 			;
-		if (b - i >= 2 && (b == n || !is_alnum((unsigned char)s[b])) && i > 0 && !memmem(q, qlen, s + i, b - i))
+		cjk_before = k > 0 && (s[k - 1] & 0x80);
+		for (k = b; k < n && s[k] == ' '; k++)
+			;
+		cjk_after = k < n && (s[k] & 0x80);
+		if (cjk_before || cjk_after || (i > 0 && s[i] >= 'A' && s[i] <= 'Z'))
 			return 1;
 	}
 	return 0;
 }
 
-/* Does s say what something is ("X is a ...", "X 是 ...")? */
-static int has_definition(const char *s, size_t n)
+/* Is s a pointer elsewhere ("See set xrange (p. 226).", "參見節 9.5.11")
+ * rather than something said? */
+static int is_reference(const char *s, size_t n)
 {
-	static const char *const says[] = { " is a ", " is an ", " is the ", " are ", " refers to ", " means ",
-					    " stands for ", "是", "指", "称为", "稱為", "叫做", "叫作", "即" };
+	static const char *const sees[] = { "See ", "see ", "参见", "參見", "详见", "詳見", "请参考", "請參考",
+					    "请参见", "請參見", "请参阅", "請參閱" };
 	size_t i;
 
-	for (i = 0; i < sizeof says / sizeof says[0]; i++)
-		if (memmem(s, n, says[i], strlen(says[i])))
-			return 1;
+	for (i = 0; i < sizeof sees / sizeof sees[0]; i++)
+		if (starts(s, n, sees[i]))
+			return u8_count(s, n) <= EXT_REFERENCE_CHARS;
 	return 0;
 }
+
 /* ---- cutting a passage into candidates ---- */
 
 static int add_raw(void *ctx, size_t start, size_t end)
@@ -559,8 +679,9 @@ static int add_raw(void *ctx, size_t start, size_t end)
 	return 0;
 }
 
-/* Does raw sentence b go on from a, in one candidate? */
-static int goes_on(const struct raw *a, const struct raw *b, int listing)
+/* Does raw sentence b go on from a, in one candidate? listing: a lead-in
+ * began a list; open: a sentence began before a and has not ended. */
+static int goes_on(const struct raw *a, const struct raw *b, int listing, int open)
 {
 	if (a->shape & R_COLON)
 		return 1;	/* a lead-in takes what follows it */
@@ -572,7 +693,11 @@ static int goes_on(const struct raw *a, const struct raw *b, int listing)
 	 * line of code or a break in the layout, or the rest of its sentence */
 	if (b->shape & (R_CODE | R_LOWER))
 		return 1;
-	return !(a->shape & (R_CODE | R_HEADING | R_LIST)) && !(b->shape & R_LIST);
+	if (b->shape & (R_LIST | R_HEADING))
+		return 0;
+	if (a->shape & R_CODE)
+		return open;	/* "使用" "\CJKnospace" "则进入 CJK* 模式" */
+	return !(a->shape & (R_HEADING | R_LIST));
 }
 
 static int has_code(const struct work *w, size_t a, size_t b)
@@ -646,8 +771,9 @@ static int add_candidate(struct work *w, size_t a, size_t b)
 		s->holds |= EXT_WANT_NAME;
 	if (has_path(w->text + start, end - start))
 		s->holds |= EXT_WANT_PATH;
-	if (has_definition(w->text + start, end - start))
+	if (defines(w->text + start, end - start, w->question + w->subject, w->nsubject))
 		s->holds |= EXT_WANT_DEFINITION;
+	s->reference = is_reference(w->text + start, end - start);
 	return 0;
 }
 
@@ -668,13 +794,17 @@ static int cut_passage(struct work *w, const char *text, size_t len)
 		int listing = (w->r[i].shape & R_COLON) != 0;
 		long chars = w->r[i].chars;
 
-		while (ub + 1 < w->nr && goes_on(&w->r[ub], &w->r[ub + 1], listing)) {
+		int open = !(w->r[i].shape & (R_END_STOP | R_COLON | R_CODE | R_HEADING));
+
+		while (ub + 1 < w->nr && goes_on(&w->r[ub], &w->r[ub + 1], listing, open)) {
 			if (!(w->r[ub].shape & R_COLON) && chars + w->r[ub + 1].chars > EXT_UNIT_CHARS)
 				break;
 			ub++;
 			chars += w->r[ub].chars;
 			if (w->r[ub].shape & R_COLON)
 				listing = 1;
+			if (!(w->r[ub].shape & R_CODE))
+				open = !(w->r[ub].shape & (R_END_STOP | R_COLON | R_HEADING));
 		}
 		i = ub + 1;
 		/* asked how to do something: the code before or after goes with
@@ -865,6 +995,8 @@ int ext_choose(const char *question, size_t qlen, const char *const *texts, cons
 	w.nq = nq;
 	w.scratch = &sw;
 	w.wants = ext_wants(question, qlen);
+	if (!defined_subject(question, qlen, &w.subject, &w.nsubject))
+		w.nsubject = 0;
 	for (i = 0; i < n; i++) {
 		w.passage = (int)i;
 		w.title = titles ? titles[i] : NULL;
@@ -932,6 +1064,8 @@ int ext_choose(const char *question, size_t qlen, const char *const *texts, cons
 		/* the sentence that holds what is asked for: a number, a command... */
 		if (s->holds & w.wants)
 			sum *= 1 + EXT_WANT_BONUS;
+		if (s->reference)
+			sum *= EXT_REFERENCE_WEIGHT;
 		if (echoes(&w, s, qt, nq))
 			sum = cov = 0;
 		s->score = sum / (1 + EXT_RANK_DECAY * s->passage);

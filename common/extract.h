@@ -72,6 +72,9 @@
 #define EXT_WANT_BONUS 0.5
 #define EXT_UNIT_CHARS 400	/* code points of a candidate of several sentences, at most */
 #define EXT_HEADING_CHARS 80	/* a line longer than this is no heading */
+#define EXT_REFERENCE_WEIGHT 0.3
+#define EXT_REFERENCE_CHARS 100	/* a longer sentence says more than where to look */
+#define EXT_SUBJECT_CHARS 16	/* "what is X" asks for a definition when X is no longer */
 
 /* What a question asks for (ext_wants), and what a candidate holds. */
 enum {
