@@ -1,5 +1,6 @@
 #include "extract.h"
 #include "emb.h"
+#include "tok.h"
 #include "sent.h"
 #include "u8.h"
 
@@ -21,6 +22,7 @@ struct qterm {
 	double w;	/* weight before rarity */
 	double q;	/* with rarity */
 	size_t df;
+	uint64_t part[2];	/* a pair's characters */
 };
 
 /* One sentence as sent_each cuts it, and its shape. */
@@ -859,41 +861,71 @@ static size_t term_freq(const struct work *w, const struct sentence *s, uint64_t
 	return k;
 }
 
+struct qterms {
+	struct qterm *t;
+	size_t n, cap;
+};
+
+static int add_qterm(void *ctx, enum tok_kind kind, const char *term, size_t len, size_t start, size_t end)
+{
+	struct qterms *q = ctx;
+	uint64_t hash = emb_lex_hash(kind, term, len);
+	struct qterm *t;
+	size_t i;
+
+	(void)start;
+	(void)end;
+	for (i = 0; i < q->n; i++)
+		if (q->t[i].hash == hash)
+			return 0;
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 32;
+		struct qterm *v = realloc(q->t, cap * sizeof *v);
+
+		if (v == NULL)
+			return -1;
+		q->t = v;
+		q->cap = cap;
+	}
+	t = &q->t[q->n++];
+	memset(t, 0, sizeof *t);
+	t->hash = hash;
+	t->kind = kind;
+	t->w = emb_lex_question_term_weight(hash, kind);
+	if (kind == TOK_BIGRAM) {
+		int32_t c;
+		size_t k = u8_decode(term, len, &c, NULL);
+
+		t->part[0] = emb_lex_hash(TOK_UNIGRAM, term, k);
+		t->part[1] = emb_lex_hash(TOK_UNIGRAM, term + k, len - k);
+	}
+	return 0;
+}
+
 /* The question's distinct terms, with their weights before rarity. */
 static int question_terms(const char *q, size_t qlen, struct qterm **out, size_t *nout)
 {
-	struct work w = { 0 };
-	struct qterm *t;
-	size_t i, j, n = 0;
+	struct qterms t = { 0 };
 
-	w.kinds = malloc(16 * sizeof *w.kinds);
-	w.hashes = malloc(16 * sizeof *w.hashes);
-	w.caph = 16;
-	if (w.kinds == NULL || w.hashes == NULL || emb_lex_terms(q, qlen, add_hash, &w) < 0) {
-		free(w.kinds);
-		free(w.hashes);
+	if (tok_each(q, qlen, TOK_STEM, add_qterm, &t) < 0) {
+		free(t.t);
 		return -1;
 	}
-	t = calloc(w.nh ? w.nh : 1, sizeof *t);
-	if (t == NULL) {
-		free(w.kinds);
-		free(w.hashes);
+	if (t.t == NULL && (t.t = calloc(1, sizeof *t.t)) == NULL)
 		return -1;
-	}
-	for (i = 0; i < w.nh; i++) {
-		for (j = 0; j < n && t[j].hash != w.hashes[i]; j++)
-			;
-		if (j < n)
-			continue;
-		t[n].hash = w.hashes[i];
-		t[n].kind = w.kinds[i];
-		t[n].w = emb_lex_question_term_weight(w.hashes[i], w.kinds[i]);
-		n++;
-	}
-	free(w.kinds);
-	free(w.hashes);
-	*out = t;
-	*nout = n;
+	*out = t.t;
+	*nout = t.n;
+	return 0;
+}
+
+/* How many sentences hold the question's term hash (0 when it is none of them). */
+static size_t df_of(const struct qterm *qt, size_t nq, uint64_t hash)
+{
+	size_t j;
+
+	for (j = 0; j < nq; j++)
+		if (qt[j].hash == hash)
+			return qt[j].df;
 	return 0;
 }
 
@@ -1011,6 +1043,12 @@ int ext_choose(const char *question, size_t qlen, const char *const *texts, cons
 	 * depends on how many went together) */
 	for (j = 0; j < nq; j++) {
 		qt[j].q = qt[j].w * log(1 + ((double)w.nsent - (double)qt[j].df + 0.5) / ((double)qt[j].df + 0.5));
+		/* a pair of characters found nowhere, each of them found, is most
+		 * often the end of one word and the start of the next ("設成",
+		 * "列的"): the question's wording, not what it asks about */
+		if (qt[j].kind == TOK_BIGRAM && qt[j].df == 0 && df_of(qt, nq, qt[j].part[0]) > 0
+		    && df_of(qt, nq, qt[j].part[1]) > 0)
+			qt[j].q = 0;
 		total += qt[j].q;
 	}
 	for (i = 0; i < w.ns; i++)

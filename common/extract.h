@@ -64,7 +64,7 @@
 #define EXT_MAX_SENTENCES 3
 #define EXT_MAX_CHARS 500	/* code points of sentences, past the first */
 #define EXT_KEEP_RATIO 0.6
-#define EXT_MIN_COVERAGE 0.2
+#define EXT_MIN_COVERAGE 0.25
 #define EXT_TITLE_WEIGHT 0.5
 #define EXT_TITLE_BONUS 1.0
 #define EXT_LEAD_BONUS 0.3
