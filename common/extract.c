@@ -619,6 +619,33 @@ static int is_reference(const char *s, size_t n)
 
 /* ---- cutting a passage into candidates ---- */
 
+/* Do dot leaders ("Ternary . . . . 43") follow the sentence that ends at
+ * end of t? */
+static int dot_leader(const char *t, size_t len, size_t end)
+{
+	size_t i = end;
+
+	while (i < len && t[i] == ' ')
+		i++;
+	return i + 2 < len && t[i] == '.' && (t[i + 1] == ' ' || t[i + 1] == '.') && t[i + 2] == '.';
+}
+
+/* Does s hold a letter (not only digits and marks: "43", "3.1")? */
+static int has_letter(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		int32_t c;
+		size_t k = u8_decode(s + i, n - i, &c, NULL);
+
+		if (is_alpha(c) || u8_is_cjk_letter(c) || (c >= 0x80 && !u8_is_cjk(c) && !u8_is_space(c)))
+			return 1;
+		i += k;
+	}
+	return 0;
+}
+
 static int add_raw(void *ctx, size_t start, size_t end)
 {
 	struct work *w = ctx;
@@ -674,9 +701,12 @@ static int add_raw(void *ctx, size_t start, size_t end)
 		r->shape |= R_LIST;
 	if (s[0] >= 'a' && s[0] <= 'z')
 		r->shape |= R_LOWER;
-	/* a short line of its own that does not end as a sentence does */
+	/* a short line of its own that does not end as a sentence does; an
+	 * entry of a table of contents ("Ternary . . . . 43"); a page number */
 	if ((r->shape & R_LINE) && e == SENT_OPEN && !(r->shape & (R_CODE | R_LIST)) && r->chars <= EXT_HEADING_CHARS
 	    && !has_clause_mark(s, n))
+		r->shape |= R_HEADING;
+	if (dot_leader(t, w->len, end) || !has_letter(s, n))
 		r->shape |= R_HEADING;
 	return 0;
 }
