@@ -67,7 +67,7 @@ req() {
 # ---------------------------------------------------------------------------
 # the built-in extractive answerer
 
-@test "extractive: the best sentences with [n], citations with id, source and page; answerer ragpipe-extract1" {
+@test "extractive: the best sentences with [n], citations with id, source, page and title; answerer ragpipe-extract1" {
 	run --separate-stderr rag-answer en.jsonl
 	assert_success
 	assert_stderr_empty
@@ -75,7 +75,7 @@ req() {
 	[ "$(printf '%s\n' "$output" | wc -l)" -eq 1 ]
 	[[ $(answer) == *"it concatenates them along the channel axis [1]."* ]] || fail "answer: $(answer)"
 	assert_jq '.[0].answerer == "ragpipe-extract1"'
-	assert_jq '.[0].citations == [{"n":1,"id":"docs/cnn.pdf#4","source":"docs/cnn.pdf","page":3,"page_end":4}]'
+	assert_jq '.[0].citations == [{"n":1,"id":"docs/cnn.pdf#4","source":"docs/cnn.pdf","page":3,"page_end":4,"title":"3 DenseNet"}]'
 	# no server: no unverified_citations member
 	assert_jq '.[0] | has("unverified_citations") | not'
 }
@@ -95,7 +95,7 @@ req() {
 	run --separate-stderr rag-answer zh.jsonl
 	assert_success
 	[[ $(answer) == *"每层只新增少量特征图，这个数量叫作增长率。[1]"* ]] || fail "answer: $(answer)"
-	assert_jq '.[0].citations == [{"n":1,"id":"docs/cnn-zh.md#3","source":"docs/cnn-zh.md"}]'
+	assert_jq '.[0].citations == [{"n":1,"id":"docs/cnn-zh.md#3","source":"docs/cnn-zh.md","title":"稠密连接网络（DenseNet）"}]'
 }
 
 @test "extractive: sentences of one passage keep their order; --sentences 1 gives the best one alone" {
@@ -139,9 +139,9 @@ req() {
 	assert_success
 	assert_line --partial "concatenates them along the channel axis [1]."
 	assert_line "Sources:"
-	assert_line "[1] docs/cnn.pdf:3-4"
+	assert_line "[1] docs/cnn.pdf:3-4 (3 DenseNet)"
 	assert_line "来源："
-	assert_line "[1] docs/cnn-zh.md"
+	assert_line "[1] docs/cnn-zh.md (稠密连接网络（DenseNet）)"
 	assert_line "Nothing was found for this question."
 	[[ $output != *'"answer"'* ]]
 }
@@ -237,7 +237,7 @@ req() {
 	# the record: the server's answer, its citations, answerer api:MODEL
 	[ "$(answer)" = "Passage 1 is from docs/cnn.pdf [1]. Passage 2 is from docs/cnn.pdf [2]. Passage 3 is from docs/quillsort.md — Description [3]." ]
 	assert_jq '.[0].answerer == "api:chat-1" and .[0].unverified_citations == 0 and .[0].qid == 7'
-	assert_jq '[.[0].citations[].n] == [1,2,3] and .[0].citations[2] == {"n":3,"id":"docs/quillsort.md#3","source":"docs/quillsort.md"}'
+	assert_jq '[.[0].citations[].n] == [1,2,3] and .[0].citations[2] == {"n":3,"id":"docs/quillsort.md#3","source":"docs/quillsort.md","title":"Description"}'
 }
 
 @test "server: a Chinese question gets the Chinese instruction and template" {
@@ -371,8 +371,8 @@ req() {
 	[ "$(req '.stream')" = true ]
 	assert_line --index 0 "ResNet adds its input back [2]; DenseNet concatenates [1]. Not."
 	assert_line --index 1 "Sources:"
-	assert_line --index 2 "[1] docs/cnn.pdf:3-4"
-	assert_line --index 3 "[2] docs/cnn.pdf:2"
+	assert_line --index 2 "[1] docs/cnn.pdf:3-4 (3 DenseNet)"
+	assert_line --index 3 "[2] docs/cnn.pdf:2 (2 ResNet)"
 	[ "${#lines[@]}" -eq 4 ]
 	# shown as it comes: the first words are out before the server has finished
 	rag-answer -u "$URL" -m m --text en.jsonl > out.txt &

@@ -177,7 +177,7 @@ TEST(context_budget)
 	CHECK_STR(sb_str(&out), "[1] c.md，第 7 页\nT begins with its title.");
 	sb_truncate(&out, 0);
 	CHECK_INT(prompt_source_label(&out, &p[0]), 0);
-	CHECK_STR(sb_str(&out), "a.pdf:4-5");
+	CHECK_STR(sb_str(&out), "a.pdf:4-5 (T)");
 	sb_free(&out);
 }
 
