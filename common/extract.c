@@ -34,7 +34,8 @@ enum {
 	R_CODE = 16,
 	R_LIST = 32,
 	R_HEADING = 64,
-	R_LOWER = 128	/* begins with a lower-case ASCII letter */
+	R_LOWER = 128,	/* begins with a lower-case ASCII letter */
+	R_UPPER = 256	/* with an upper-case one: a new sentence, after code */
 };
 
 struct raw {
@@ -701,6 +702,8 @@ static int add_raw(void *ctx, size_t start, size_t end)
 		r->shape |= R_LIST;
 	if (s[0] >= 'a' && s[0] <= 'z')
 		r->shape |= R_LOWER;
+	if (s[0] >= 'A' && s[0] <= 'Z')
+		r->shape |= R_UPPER;
 	/* a short line of its own that does not end as a sentence does; an
 	 * entry of a table of contents ("Ternary . . . . 43"); a page number */
 	if ((r->shape & R_LINE) && e == SENT_OPEN && !(r->shape & (R_CODE | R_LIST)) && r->chars <= EXT_HEADING_CHARS
@@ -728,7 +731,7 @@ static int goes_on(const struct raw *a, const struct raw *b, int listing, int op
 	if (b->shape & (R_LIST | R_HEADING))
 		return 0;
 	if (a->shape & R_CODE)
-		return open;	/* "使用" "\CJKnospace" "则进入 CJK* 模式" */
+		return open && !(b->shape & R_UPPER);	/* "使用" "\CJKnospace" "则进入 CJK* 模式" */
 	return !(a->shape & (R_HEADING | R_LIST));
 }
 
@@ -826,7 +829,7 @@ static int cut_passage(struct work *w, const char *text, size_t len)
 		int listing = (w->r[i].shape & R_COLON) != 0;
 		long chars = w->r[i].chars;
 
-		int open = !(w->r[i].shape & (R_END_STOP | R_COLON | R_CODE | R_HEADING));
+		int open = !(w->r[i].shape & (R_END_STOP | R_COLON | R_CODE));
 
 		while (ub + 1 < w->nr && goes_on(&w->r[ub], &w->r[ub + 1], listing, open)) {
 			if (!(w->r[ub].shape & R_COLON) && chars + w->r[ub + 1].chars > EXT_UNIT_CHARS)
@@ -836,14 +839,16 @@ static int cut_passage(struct work *w, const char *text, size_t len)
 			if (w->r[ub].shape & R_COLON)
 				listing = 1;
 			if (!(w->r[ub].shape & R_CODE))
-				open = !(w->r[ub].shape & (R_END_STOP | R_COLON | R_HEADING));
+				open = !(w->r[ub].shape & (R_END_STOP | R_COLON));
 		}
 		i = ub + 1;
-		/* asked how to do something: the code before or after goes with
-		 * the sentence that says what it does */
+		/* asked how to do something: the code after a sentence goes
+		 * with it, and so does a sentence after code that does not
+		 * begin as a new English one does (Chinese text most often
+		 * goes on to say what the code does) */
 		if (have && (w->wants & EXT_WANT_COMMAND) && chars_of(w, a, b) + chars <= EXT_UNIT_CHARS
 		    && ((all_code(w, ua, ub) && !all_code(w, a, b))
-			|| ((w->r[b].shape & R_CODE) && !has_code(w, ua, ub)))) {
+			|| ((w->r[b].shape & R_CODE) && !has_code(w, ua, ub) && !(w->r[ua].shape & R_UPPER)))) {
 			b = ub;
 			continue;
 		}
