@@ -301,46 +301,47 @@ static int has_clause_mark(const char *s, size_t n)
 struct ask {
 	const char *phrase;
 	int wants;
+	int wording;	/* the phrase only says how it asks ("how many", "如何"), not about what ("command") */
 };
 
 static const struct ask asks[] = {
-	{ "how many", EXT_WANT_NUMBER }, { "how much", EXT_WANT_NUMBER }, { "how long", EXT_WANT_NUMBER },
-	{ "how often", EXT_WANT_NUMBER }, { "how old", EXT_WANT_NUMBER }, { "how far", EXT_WANT_NUMBER },
-	{ "how large", EXT_WANT_NUMBER }, { "how big", EXT_WANT_NUMBER }, { "how high", EXT_WANT_NUMBER },
-	{ "how tall", EXT_WANT_NUMBER }, { "how wide", EXT_WANT_NUMBER }, { "how deep", EXT_WANT_NUMBER },
-	{ "how fast", EXT_WANT_NUMBER }, { "what year", EXT_WANT_NUMBER }, { "which year", EXT_WANT_NUMBER },
-	{ "when", EXT_WANT_NUMBER }, { "what percentage", EXT_WANT_NUMBER }, { "what size", EXT_WANT_NUMBER },
-	{ "多少", EXT_WANT_NUMBER }, { "几", EXT_WANT_NUMBER }, { "幾", EXT_WANT_NUMBER },
-	{ "多长", EXT_WANT_NUMBER }, { "多長", EXT_WANT_NUMBER }, { "多久", EXT_WANT_NUMBER },
-	{ "多大", EXT_WANT_NUMBER }, { "多高", EXT_WANT_NUMBER }, { "多远", EXT_WANT_NUMBER },
-	{ "多遠", EXT_WANT_NUMBER }, { "多重", EXT_WANT_NUMBER }, { "哪一年", EXT_WANT_NUMBER },
-	{ "哪年", EXT_WANT_NUMBER }, { "何时", EXT_WANT_NUMBER }, { "何時", EXT_WANT_NUMBER },
-	{ "什么时候", EXT_WANT_NUMBER }, { "什麼時候", EXT_WANT_NUMBER }, { "哪一天", EXT_WANT_NUMBER },
+	{ "how many", EXT_WANT_NUMBER, 1 }, { "how much", EXT_WANT_NUMBER, 1 }, { "how long", EXT_WANT_NUMBER, 1 },
+	{ "how often", EXT_WANT_NUMBER, 1 }, { "how old", EXT_WANT_NUMBER, 1 }, { "how far", EXT_WANT_NUMBER, 1 },
+	{ "how large", EXT_WANT_NUMBER, 1 }, { "how big", EXT_WANT_NUMBER, 1 }, { "how high", EXT_WANT_NUMBER, 1 },
+	{ "how tall", EXT_WANT_NUMBER, 1 }, { "how wide", EXT_WANT_NUMBER, 1 }, { "how deep", EXT_WANT_NUMBER, 1 },
+	{ "how fast", EXT_WANT_NUMBER, 1 }, { "what year", EXT_WANT_NUMBER, 0 }, { "which year", EXT_WANT_NUMBER, 0 },
+	{ "when", EXT_WANT_NUMBER, 1 }, { "what percentage", EXT_WANT_NUMBER, 0 }, { "what size", EXT_WANT_NUMBER, 0 },
+	{ "多少", EXT_WANT_NUMBER, 1 }, { "几", EXT_WANT_NUMBER, 1 }, { "幾", EXT_WANT_NUMBER, 1 },
+	{ "多长", EXT_WANT_NUMBER, 1 }, { "多長", EXT_WANT_NUMBER, 1 }, { "多久", EXT_WANT_NUMBER, 1 },
+	{ "多大", EXT_WANT_NUMBER, 1 }, { "多高", EXT_WANT_NUMBER, 1 }, { "多远", EXT_WANT_NUMBER, 1 },
+	{ "多遠", EXT_WANT_NUMBER, 1 }, { "多重", EXT_WANT_NUMBER, 1 }, { "哪一年", EXT_WANT_NUMBER, 0 },
+	{ "哪年", EXT_WANT_NUMBER, 0 }, { "何时", EXT_WANT_NUMBER, 1 }, { "何時", EXT_WANT_NUMBER, 1 },
+	{ "什么时候", EXT_WANT_NUMBER, 1 }, { "什麼時候", EXT_WANT_NUMBER, 1 }, { "哪一天", EXT_WANT_NUMBER, 0 },
 
-	{ "how do i", EXT_WANT_COMMAND }, { "how can i", EXT_WANT_COMMAND }, { "how should i", EXT_WANT_COMMAND },
-	{ "how do you", EXT_WANT_COMMAND }, { "how can you", EXT_WANT_COMMAND }, { "how to", EXT_WANT_COMMAND },
-	{ "how does one", EXT_WANT_COMMAND }, { "how would i", EXT_WANT_COMMAND }, { "command", EXT_WANT_COMMAND },
-	{ "commands", EXT_WANT_COMMAND }, { "option", EXT_WANT_COMMAND }, { "options", EXT_WANT_COMMAND },
-	{ "flag", EXT_WANT_COMMAND }, { "which function", EXT_WANT_COMMAND }, { "what function", EXT_WANT_COMMAND },
-	{ "what line", EXT_WANT_COMMAND }, { "what do i type", EXT_WANT_COMMAND }, { "what do i put", EXT_WANT_COMMAND },
-	{ "what do i write", EXT_WANT_COMMAND }, { "what do i run", EXT_WANT_COMMAND }, { "syntax", EXT_WANT_COMMAND },
-	{ "如何", EXT_WANT_COMMAND }, { "怎么", EXT_WANT_COMMAND }, { "怎麼", EXT_WANT_COMMAND },
-	{ "怎样", EXT_WANT_COMMAND }, { "怎樣", EXT_WANT_COMMAND }, { "命令", EXT_WANT_COMMAND },
-	{ "指令", EXT_WANT_COMMAND }, { "选项", EXT_WANT_COMMAND }, { "選項", EXT_WANT_COMMAND },
-	{ "参数", EXT_WANT_COMMAND }, { "參數", EXT_WANT_COMMAND }, { "语法", EXT_WANT_COMMAND },
-	{ "語法", EXT_WANT_COMMAND },
+	{ "how do i", EXT_WANT_COMMAND, 1 }, { "how can i", EXT_WANT_COMMAND, 1 }, { "how should i", EXT_WANT_COMMAND, 1 },
+	{ "how do you", EXT_WANT_COMMAND, 1 }, { "how can you", EXT_WANT_COMMAND, 1 }, { "how to", EXT_WANT_COMMAND, 1 },
+	{ "how does one", EXT_WANT_COMMAND, 1 }, { "how would i", EXT_WANT_COMMAND, 1 }, { "command", EXT_WANT_COMMAND, 0 },
+	{ "commands", EXT_WANT_COMMAND, 0 }, { "option", EXT_WANT_COMMAND, 0 }, { "options", EXT_WANT_COMMAND, 0 },
+	{ "flag", EXT_WANT_COMMAND, 0 }, { "which function", EXT_WANT_COMMAND, 0 }, { "what function", EXT_WANT_COMMAND, 0 },
+	{ "what line", EXT_WANT_COMMAND, 0 }, { "what do i type", EXT_WANT_COMMAND, 0 }, { "what do i put", EXT_WANT_COMMAND, 0 },
+	{ "what do i write", EXT_WANT_COMMAND, 0 }, { "what do i run", EXT_WANT_COMMAND, 0 }, { "syntax", EXT_WANT_COMMAND, 0 },
+	{ "如何", EXT_WANT_COMMAND, 1 }, { "怎么", EXT_WANT_COMMAND, 1 }, { "怎麼", EXT_WANT_COMMAND, 1 },
+	{ "怎样", EXT_WANT_COMMAND, 1 }, { "怎樣", EXT_WANT_COMMAND, 1 }, { "命令", EXT_WANT_COMMAND, 0 },
+	{ "指令", EXT_WANT_COMMAND, 0 }, { "选项", EXT_WANT_COMMAND, 0 }, { "選項", EXT_WANT_COMMAND, 0 },
+	{ "参数", EXT_WANT_COMMAND, 0 }, { "參數", EXT_WANT_COMMAND, 0 }, { "语法", EXT_WANT_COMMAND, 0 },
+	{ "語法", EXT_WANT_COMMAND, 0 },
 
-	{ "who", EXT_WANT_NAME }, { "whom", EXT_WANT_NAME }, { "whose", EXT_WANT_NAME },
-	{ "谁", EXT_WANT_NAME }, { "誰", EXT_WANT_NAME }, { "哪位", EXT_WANT_NAME },
-	{ "什么人", EXT_WANT_NAME }, { "什麼人", EXT_WANT_NAME },
+	{ "who", EXT_WANT_NAME, 1 }, { "whom", EXT_WANT_NAME, 1 }, { "whose", EXT_WANT_NAME, 1 },
+	{ "谁", EXT_WANT_NAME, 1 }, { "誰", EXT_WANT_NAME, 1 }, { "哪位", EXT_WANT_NAME, 1 },
+	{ "什么人", EXT_WANT_NAME, 1 }, { "什麼人", EXT_WANT_NAME, 1 },
 
-	{ "where", EXT_WANT_PATH }, { "which directory", EXT_WANT_PATH }, { "what directory", EXT_WANT_PATH },
-	{ "which file", EXT_WANT_PATH }, { "what file", EXT_WANT_PATH }, { "which folder", EXT_WANT_PATH },
-	{ "path", EXT_WANT_PATH }, { "哪里", EXT_WANT_PATH }, { "哪裡", EXT_WANT_PATH },
-	{ "哪儿", EXT_WANT_PATH }, { "哪兒", EXT_WANT_PATH }, { "在哪", EXT_WANT_PATH },
-	{ "目录", EXT_WANT_PATH }, { "目錄", EXT_WANT_PATH }, { "路径", EXT_WANT_PATH },
-	{ "路徑", EXT_WANT_PATH }, { "哪个文件", EXT_WANT_PATH }, { "哪個檔案", EXT_WANT_PATH },
-	{ "文件夹", EXT_WANT_PATH }, { "資料夾", EXT_WANT_PATH },
+	{ "where", EXT_WANT_PATH, 1 }, { "which directory", EXT_WANT_PATH, 0 }, { "what directory", EXT_WANT_PATH, 0 },
+	{ "which file", EXT_WANT_PATH, 0 }, { "what file", EXT_WANT_PATH, 0 }, { "which folder", EXT_WANT_PATH, 0 },
+	{ "path", EXT_WANT_PATH, 0 }, { "哪里", EXT_WANT_PATH, 1 }, { "哪裡", EXT_WANT_PATH, 1 },
+	{ "哪儿", EXT_WANT_PATH, 1 }, { "哪兒", EXT_WANT_PATH, 1 }, { "在哪", EXT_WANT_PATH, 1 },
+	{ "目录", EXT_WANT_PATH, 0 }, { "目錄", EXT_WANT_PATH, 0 }, { "路径", EXT_WANT_PATH, 0 },
+	{ "路徑", EXT_WANT_PATH, 0 }, { "哪个文件", EXT_WANT_PATH, 0 }, { "哪個檔案", EXT_WANT_PATH, 0 },
+	{ "文件夹", EXT_WANT_PATH, 0 }, { "資料夾", EXT_WANT_PATH, 0 },
 };
 
 /* The question asks what X is ("What is X?", "什么是X？", "X是什么？"):
@@ -459,17 +460,18 @@ static int has_phrase(const char *s, size_t n, const char *phrase)
 	return 0;
 }
 
-int ext_wants(const char *question, size_t len)
+/* The question lower-cased (ASCII), the phrases that ask for nothing
+ * ("几乎") blanked out; NULL when memory ran out. */
+static char *lowered(const char *question, size_t len)
 {
 	char *low = malloc(len + 1);
 	size_t i, j;
-	int wants = 0;
 
 	if (low == NULL)
-		return 0;
+		return NULL;
 	for (i = 0; i < len; i++)
 		low[i] = question[i] >= 'A' && question[i] <= 'Z' ? (char)(question[i] - 'A' + 'a') : question[i];
-	/* "几乎" is no question: blank such phrases out first */
+	low[len] = '\0';
 	for (j = 0; j < sizeof not_asks / sizeof not_asks[0]; j++) {
 		size_t k = strlen(not_asks[j]);
 
@@ -477,6 +479,17 @@ int ext_wants(const char *question, size_t len)
 			if (memcmp(low + i, not_asks[j], k) == 0)
 				memset(low + i, ' ', k);
 	}
+	return low;
+}
+
+int ext_wants(const char *question, size_t len)
+{
+	char *low = lowered(question, len);
+	size_t i, j;
+	int wants = 0;
+
+	if (low == NULL)
+		return 0;
 	for (j = 0; j < sizeof asks / sizeof asks[0]; j++)
 		if (!(wants & asks[j].wants) && has_phrase(low, len, asks[j].phrase))
 			wants |= asks[j].wants;
@@ -484,6 +497,44 @@ int ext_wants(const char *question, size_t len)
 	if (defined_subject(question, len, &i, &j))
 		wants |= EXT_WANT_DEFINITION;
 	return wants;
+}
+
+struct mute {
+	struct qterm *qt;
+	size_t nq;
+};
+
+static int mute_term(void *ctx, enum tok_kind kind, const char *term, size_t len, size_t start, size_t end)
+{
+	struct mute *m = ctx;
+	uint64_t hash = emb_lex_hash(kind, term, len);
+	size_t j;
+
+	(void)start;
+	(void)end;
+	for (j = 0; j < m->nq; j++)
+		if (m->qt[j].hash == hash && m->qt[j].w > EXT_WORDING_WEIGHT)
+			m->qt[j].w = EXT_WORDING_WEIGHT;
+	return 0;
+}
+
+/* The words that only say how the question asks ("how many", "如何")
+ * count as little as those every question has: the answer need not
+ * repeat them. -1 when memory ran out. */
+static int mute_wording(const char *question, size_t len, struct qterm *qt, size_t nq)
+{
+	char *low = lowered(question, len);
+	struct mute m = { qt, nq };
+	size_t j;
+	int r = 0;
+
+	if (low == NULL)
+		return -1;
+	for (j = 0; j < sizeof asks / sizeof asks[0] && r == 0; j++)
+		if (asks[j].wording && has_phrase(low, len, asks[j].phrase))
+			r = tok_each(asks[j].phrase, strlen(asks[j].phrase), TOK_STEM, mute_term, &m);
+	free(low);
+	return r;
 }
 
 static int is_cjk_numeral(int32_t c)
@@ -724,15 +775,21 @@ static int goes_on(const struct raw *a, const struct raw *b, int listing, int op
 		return 1;	/* the rest of the list a lead-in began */
 	if (a->shape & (R_END_STOP | R_COLON))
 		return 0;
-	/* a did not end: the code it leads in, the words that go on after a
-	 * line of code or a break in the layout, or the rest of its sentence */
-	if (b->shape & (R_CODE | R_LOWER))
+	/* a did not end: the code it leads in ("The command" "set minussign"),
+	 * the words that go on after a line of code or a break in the layout
+	 * ("causes gprintf() to..."), or the rest of its sentence; but a
+	 * heading only leads in code */
+	if (b->shape & R_CODE)
+		return 1;
+	if (a->shape & R_HEADING)
+		return 0;
+	if (b->shape & R_LOWER)
 		return 1;
 	if (b->shape & (R_LIST | R_HEADING))
 		return 0;
 	if (a->shape & R_CODE)
 		return open && !(b->shape & R_UPPER);	/* "使用" "\CJKnospace" "则进入 CJK* 模式" */
-	return !(a->shape & (R_HEADING | R_LIST));
+	return !(a->shape & R_LIST);
 }
 
 static int has_code(const struct work *w, size_t a, size_t b)
@@ -1044,6 +1101,8 @@ int ext_choose(const char *question, size_t qlen, const char *const *texts, cons
 	memset(res, 0, sizeof *res);
 	if (question_terms(question, qlen, &qt, &nq) < 0)
 		return -1;
+	if (mute_wording(question, qlen, qt, nq) < 0)
+		goto out;
 	/* the terms of each title, sorted: passage i's are tw.hashes[toff[i] .. toff[i + 1]) */
 	toff = calloc(n + 1, sizeof *toff);
 	if (toff == NULL)

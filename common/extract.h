@@ -69,6 +69,7 @@
 #define EXT_TITLE_BONUS 1.0
 #define EXT_LEAD_BONUS 0.3
 #define EXT_COMMON_WEIGHT 0.2	/* a question term weighing no more is a word every question has */
+#define EXT_WORDING_WEIGHT 0.1	/* of the words that say how a question asks ("how many", "如何") */
 #define EXT_WANT_BONUS 0.5
 #define EXT_UNIT_CHARS 400	/* code points of a candidate of several sentences, at most */
 #define EXT_HEADING_CHARS 80	/* a line longer than this is no heading */
