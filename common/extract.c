@@ -990,6 +990,10 @@ static int add_qterm(void *ctx, enum tok_kind kind, const char *term, size_t len
 
 		t->part[0] = emb_lex_hash(TOK_UNIGRAM, term, k);
 		t->part[1] = emb_lex_hash(TOK_UNIGRAM, term + k, len - k);
+		/* two characters every question has make no word it is about: "么是" */
+		if (emb_lex_question_term_weight(t->part[0], TOK_UNIGRAM) <= EXT_COMMON_WEIGHT
+		    && emb_lex_question_term_weight(t->part[1], TOK_UNIGRAM) <= EXT_COMMON_WEIGHT && t->w > EXT_WORDING_WEIGHT)
+			t->w = EXT_WORDING_WEIGHT;
 	}
 	return 0;
 }
