@@ -1147,6 +1147,9 @@ int ext_choose(const char *question, size_t qlen, const char *const *texts, cons
 		if (qt[j].kind == TOK_BIGRAM && qt[j].df == 0 && df_of(qt, nq, qt[j].part[0]) > 0
 		    && df_of(qt, nq, qt[j].part[1]) > 0)
 			qt[j].q = 0;
+		/* nor is a word every question has, that no sentence has */
+		if (qt[j].df == 0 && qt[j].w <= EXT_COMMON_WEIGHT)
+			qt[j].q = 0;
 		total += qt[j].q;
 	}
 	for (i = 0; i < w.ns; i++)
@@ -1202,8 +1205,10 @@ int ext_choose(const char *question, size_t qlen, const char *const *texts, cons
 			sum *= 1 + EXT_WANT_BONUS;
 		if (s->reference)
 			sum *= EXT_REFERENCE_WEIGHT;
+		/* the question said back is no answer, but it says the
+		 * passages are about the question */
 		if (echoes(&w, s, qt, nq))
-			sum = cov = 0;
+			sum = 0;
 		s->score = sum / (1 + EXT_RANK_DECAY * s->passage);
 		s->cover = total > 0 ? cov / total : 0;
 	}
