@@ -35,7 +35,8 @@ enum {
 	R_LIST = 32,
 	R_HEADING = 64,
 	R_LOWER = 128,	/* begins with a lower-case ASCII letter */
-	R_UPPER = 256	/* with an upper-case one: a new sentence, after code */
+	R_UPPER = 256,	/* with an upper-case one: a new sentence, after code */
+	R_CONTENTS = 512	/* an entry of a table of contents, a page number: heads nothing here */
 };
 
 struct raw {
@@ -52,6 +53,8 @@ struct sentence {
 	long chars;
 	int holds;	/* EXT_WANT_* */
 	int reference;	/* it points elsewhere */
+	int no_answer;	/* a question: it counts for what the passages are about, no more */
+	size_t head, nhead;	/* the terms of the heading before it: hashes[head .. head + nhead), sorted */
 	double score, cover;
 };
 
@@ -75,6 +78,7 @@ struct work {
 	size_t nq;
 	size_t nsent;		/* sentences cut */
 	struct work *scratch;	/* the terms of the sentence being cut */
+	size_t head, nhead;	/* the terms of the last heading of the passage being cut */
 };
 
 void ext_opts_init(ext_opts *o)
@@ -400,10 +404,11 @@ static int defined_subject(const char *q, size_t len, size_t *at, size_t *n)
 	return 1;
 }
 
-/* Does s say what subject is: "subject is ...", "subject（...）是...",
- * "... 称为 subject", "... called subject"? */
+/* Does s say what subject is: begin "subject is ...", "A subject is ...",
+ * "subject（...）是...", or hold "... 称为 subject", "... called subject"? */
 static int defines(const char *s, size_t n, const char *subject, size_t len)
 {
+	static const char *const articles[] = { "a ", "an ", "the " };
 	static const char *const is[] = { "is ", "are ", "refers to", "means ", "stands for", "是", "指", "即",
 					  "就是", "称", "稱", "叫" };
 	static const char *const called[] = { "称为", "稱為", "叫做", "叫作", "called ", "known as " };
@@ -419,24 +424,32 @@ static int defines(const char *s, size_t n, const char *subject, size_t len)
 		for (j = 0; j < sizeof called / sizeof called[0]; j++)
 			if (k >= strlen(called[j]) && memcmp(s + k - strlen(called[j]), called[j], strlen(called[j])) == 0)
 				return 1;
-		k = i + len;
+	}
+	k = 0;
+	for (j = 0; j < sizeof articles / sizeof articles[0]; j++)
+		if (n >= strlen(articles[j]) && strncasecmp(s, articles[j], strlen(articles[j])) == 0)
+			k = strlen(articles[j]);
+	if (k + len > n || strncasecmp(s + k, subject, len) != 0)
+		return 0;
+	k += len;
+	if (k < n && (s[k] == 's' || s[k] == 'S') && len > 0 && is_alpha((unsigned char)subject[len - 1]))
+		k++;	/* "Keys are" */
+	while (k < n && s[k] == ' ')
+		k++;
+	/* "DenseNet (dense network) is", "稠密网络（DenseNet）是" */
+	if (k < n && (s[k] == '(' || starts(s + k, n - k, "\xef\xbc\x88"))) {
+		size_t e = k;
+
+		while (e < n && e < k + 60 && s[e] != ')' && !starts(s + e, n - e, "\xef\xbc\x89"))
+			e++;
+		if (e < n && e < k + 60)
+			k = e + (s[e] == ')' ? 1 : 3);
 		while (k < n && s[k] == ' ')
 			k++;
-		/* "DenseNet (dense network) is", "稠密网络（DenseNet）是" */
-		if (k < n && (s[k] == '(' || starts(s + k, n - k, "\xef\xbc\x88"))) {
-			size_t e = k;
-
-			while (e < n && e < k + 60 && s[e] != ')' && !starts(s + e, n - e, "\xef\xbc\x89"))
-				e++;
-			if (e < n && e < k + 60)
-				k = e + (s[e] == ')' ? 1 : 3);
-			while (k < n && s[k] == ' ')
-				k++;
-		}
-		for (j = 0; j < sizeof is / sizeof is[0]; j++)
-			if (starts(s + k, n - k, is[j]))
-				return 1;
 	}
+	for (j = 0; j < sizeof is / sizeof is[0]; j++)
+		if (starts(s + k, n - k, is[j]))
+			return 1;
 	return 0;
 }
 
@@ -761,7 +774,7 @@ static int add_raw(void *ctx, size_t start, size_t end)
 	    && !has_clause_mark(s, n))
 		r->shape |= R_HEADING;
 	if (dot_leader(t, w->len, end) || !has_letter(s, n))
-		r->shape |= R_HEADING;
+		r->shape |= R_HEADING | R_CONTENTS;
 	return 0;
 }
 
@@ -829,10 +842,19 @@ static int add_candidate(struct work *w, size_t a, size_t b)
 	struct sentence *s;
 	size_t off = w->nh, start = w->r[a].start, end = last->end;
 
-	if (a == b && (last->shape & R_HEADING))
-		return 0;	/* a heading */
-	if (last->shape & (R_QUESTION | R_COLON))
-		return 0;	/* a question, or a lead-in with nothing after it */
+	if (a == b && (last->shape & R_HEADING)) {
+		/* a heading is no answer, but it says what follows is about */
+		if (!(last->shape & R_CONTENTS)) {
+			w->head = w->nh;
+			if (emb_lex_terms(w->text + start, end - start, add_hash, w) < 0)
+				return -1;
+			w->nhead = w->nh - w->head;
+			qsort(w->hashes + w->head, w->nhead, sizeof *w->hashes, cmp_u64);
+		}
+		return 0;
+	}
+	if (last->shape & R_COLON)
+		return 0;	/* a lead-in with nothing after it */
 	if (!(w->wants & EXT_WANT_COMMAND) && all_code(w, a, b))
 		return 0;	/* a bare line of code */
 	if (w->ns == w->caps) {
@@ -854,6 +876,10 @@ static int add_candidate(struct work *w, size_t a, size_t b)
 	s->off = off;
 	s->n = w->nh - off;
 	s->chars = chars_of(w, a, b);
+	s->head = w->head;
+	s->nhead = w->nhead;
+	/* a question is no answer either, but it too says what follows is about */
+	s->no_answer = (last->shape & R_QUESTION) != 0;
 	qsort(w->hashes + off, s->n, sizeof *w->hashes, cmp_u64);
 	if (has_code(w, a, b))
 		s->holds |= EXT_WANT_COMMAND;
@@ -879,6 +905,7 @@ static int cut_passage(struct work *w, const char *text, size_t len)
 	w->text = text;
 	w->len = len;
 	w->nr = 0;
+	w->nhead = 0;
 	if (sent_each(text, len, add_raw, w) < 0)
 		return -1;
 	while (i < w->nr) {
@@ -1184,12 +1211,13 @@ int ext_choose(const char *question, size_t qlen, const char *const *texts, cons
 			if (tf > 0) {
 				sum += (titled ? EXT_TITLE_WEIGHT : 1) * qt[j].q * tf * (EXT_K1 + 1) / (tf + norm);
 				cov += qt[j].q;
-			} else if (titled) {
+			} else if (titled || in_title(w.hashes + s->head, s->nhead, qt[j].hash)) {
 				tcov += qt[j].q;
 			}
 		}
 		/* what the question asks about is there when the sentence, or
-		 * the title of the passage it matches, has it */
+		 * the title of the passage it matches or the heading before it,
+		 * has it */
 		if (sum > 0)
 			cov += tcov;
 		/* a passage whose title is what the question asks about is the
@@ -1207,7 +1235,7 @@ int ext_choose(const char *question, size_t qlen, const char *const *texts, cons
 			sum *= EXT_REFERENCE_WEIGHT;
 		/* the question said back is no answer, but it says the
 		 * passages are about the question */
-		if (echoes(&w, s, qt, nq))
+		if (s->no_answer || echoes(&w, s, qt, nq))
 			sum = 0;
 		s->score = sum / (1 + EXT_RANK_DECAY * s->passage);
 		s->cover = total > 0 ? cov / total : 0;
