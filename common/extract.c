@@ -841,6 +841,7 @@ static int add_candidate(struct work *w, size_t a, size_t b)
 	const struct raw *last = &w->r[b];
 	struct sentence *s;
 	size_t off = w->nh, start = w->r[a].start, end = last->end;
+	int bare;
 
 	if (a == b && (last->shape & R_HEADING)) {
 		/* a heading is no answer, but it says what follows is about */
@@ -855,8 +856,7 @@ static int add_candidate(struct work *w, size_t a, size_t b)
 	}
 	if (last->shape & R_COLON)
 		return 0;	/* a lead-in with nothing after it */
-	if (!(w->wants & EXT_WANT_COMMAND) && all_code(w, a, b))
-		return 0;	/* a bare line of code */
+	bare = !(w->wants & EXT_WANT_COMMAND) && all_code(w, a, b);
 	if (w->ns == w->caps) {
 		size_t cap = w->caps ? w->caps * 2 : 64;
 		struct sentence *v = realloc(w->s, cap * sizeof *v);
@@ -878,8 +878,9 @@ static int add_candidate(struct work *w, size_t a, size_t b)
 	s->chars = chars_of(w, a, b);
 	s->head = w->head;
 	s->nhead = w->nhead;
-	/* a question is no answer either, but it too says what follows is about */
-	s->no_answer = (last->shape & R_QUESTION) != 0;
+	/* a question is no answer either, nor a bare line of code unless
+	 * code is asked for; but they too say what the passage is about */
+	s->no_answer = (last->shape & R_QUESTION) || bare;
 	qsort(w->hashes + off, s->n, sizeof *w->hashes, cmp_u64);
 	if (has_code(w, a, b))
 		s->holds |= EXT_WANT_COMMAND;
@@ -927,12 +928,14 @@ static int cut_passage(struct work *w, const char *text, size_t len)
 		}
 		i = ub + 1;
 		/* asked how to do something: the code after a sentence goes
-		 * with it, and so does a sentence after code that does not
-		 * begin as a new English one does (Chinese text most often
-		 * goes on to say what the code does) */
+		 * with it, and so does the sentence after code, unless a
+		 * sentence led the code in and this one begins as a new English
+		 * one does (Chinese text most often goes on to say what the code
+		 * does) */
 		if (have && (w->wants & EXT_WANT_COMMAND) && chars_of(w, a, b) + chars <= EXT_UNIT_CHARS
 		    && ((all_code(w, ua, ub) && !all_code(w, a, b))
-			|| ((w->r[b].shape & R_CODE) && !has_code(w, ua, ub) && !(w->r[ua].shape & R_UPPER)))) {
+			|| ((w->r[b].shape & R_CODE) && !has_code(w, ua, ub)
+			    && (all_code(w, a, b) || !(w->r[ua].shape & R_UPPER))))) {
 			b = ub;
 			continue;
 		}
