@@ -214,10 +214,13 @@ static size_t line_number(const char *s, size_t n)
 	return i;
 }
 
-/* Does s begin with a shell prompt ("$ ls", "# mount")? */
+/* Does s begin with a prompt: a shell's ("$ ls", "# mount"), an
+ * interpreter's ("> x <- 1", ">>> import os")? */
 static int has_prompt(const char *s, size_t n)
 {
-	return n > 2 && (s[0] == '$' || s[0] == '#') && s[1] == ' ' && is_alpha((unsigned char)s[2]);
+	size_t i = starts(s, n, ">>> ") ? 4 : 2;
+
+	return n > i && (s[0] == '$' || s[0] == '#' || s[0] == '>') && s[i - 1] == ' ' && is_alpha((unsigned char)s[i]);
 }
 
 /* Is the sentence s a line of code: little CJK text, no ending of prose,
@@ -917,8 +920,8 @@ static int cut_passage(struct work *w, const char *text, size_t len)
 		int open = !(w->r[i].shape & (R_END_STOP | R_COLON | R_CODE));
 
 		while (ub + 1 < w->nr && goes_on(&w->r[ub], &w->r[ub + 1], listing, open)) {
-			if (!(w->r[ub].shape & R_COLON) && chars + w->r[ub + 1].chars > EXT_UNIT_CHARS)
-				break;
+			if (chars + w->r[ub + 1].chars > EXT_UNIT_CHARS)
+				break;	/* a lead-in left alone this way is no answer */
 			ub++;
 			chars += w->r[ub].chars;
 			if (w->r[ub].shape & R_COLON)

@@ -221,6 +221,23 @@ TEST(what_is_no_answer)
 	CHECK_STR(ask_one("Where does quillsort keep its settings?",
 			  "quillsort keeps its settings. The settings are kept in ~/.config/quillsort/rc.", 3, &out),
 		  "The settings are kept in ~/.config/quillsort/rc [1].");
+	/* an interpreter's line is code, no answer unless code is asked for */
+	CHECK_STR(ask_one("What does x hold after that?", "> x <- c(1, 2, 3)\n\nAfter that x holds the numbers one to three.", 1,
+			  &out),
+		  "After that x holds the numbers one to three [1].");
+	/* a lead-in whose sentence is too long to go with it */
+	{
+		sb longer = SB_INIT;
+		int i;
+
+		sb_puts(&longer, "Fields are counted as follows:\n\nquillsort counts fields from one");
+		for (i = 0; i < 40; i++)
+			sb_puts(&longer, ", and from one again");
+		sb_puts(&longer, ".");
+		CHECK(strncmp(ask_one("How are fields counted?", sb_str(&longer), 1, &out), "quillsort counts fields from one", 32)
+		      == 0);
+		sb_free(&longer);
+	}
 	/* a lead-in with nothing after it; contents and page numbers */
 	CHECK_STR(ask_one("How do I install quillsort?", "Fields count from one. To install quillsort, run:", 3, &out), "(none)");
 	CHECK_STR(ask_one("How do I install quillsort?", "Installing quillsort . . . . . . 12\n\n13\n\nFields count from one.", 3, &out),
