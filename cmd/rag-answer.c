@@ -545,6 +545,9 @@ static int format_record(struct run *run, struct job *j)
 					return -1;
 			}
 		}
+		if (p->title && *p->title
+		    && (sb_puts(o, ",\"title\":") < 0 || jl_put_string(o, p->title, strlen(p->title)) < 0))
+			return -1;
 		if (sb_putc(o, '}') < 0)
 			return -1;
 	}
@@ -558,7 +561,7 @@ static int format_record(struct run *run, struct job *j)
 	return sb_puts(o, "}\n");
 }
 
-/* The sources of an answer shown to people: "[1] book.pdf:42". */
+/* The sources of an answer shown to people: "[1] book.pdf:42 (7.7 DenseNet)". */
 static int format_sources(struct run *run, struct job *j)
 {
 	sb *o = &run->out;

@@ -133,7 +133,21 @@ int prompt_source_label(sb *out, const prompt_passage *p)
 		snprintf(pages, sizeof pages, ":%ld-%ld", p->page, p->page_end);
 	else if (p->page > 0)
 		snprintf(pages, sizeof pages, ":%ld", p->page);
-	return sb_puts(out, p->source ? p->source : "?") < 0 || sb_puts(out, pages) < 0 ? -1 : 0;
+	if (sb_puts(out, p->source ? p->source : "?") < 0 || sb_puts(out, pages) < 0)
+		return -1;
+	if (p->title && *p->title) {
+		const char *t = p->title;
+
+		/* on one line, whatever the title holds */
+		if (sb_puts(out, " (") < 0)
+			return -1;
+		for (; *t; t++)
+			if (sb_putc(out, (unsigned char)*t < 0x20 ? ' ' : *t) < 0)
+				return -1;
+		if (sb_putc(out, ')') < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static int first_sentence(void *ctx, size_t start, size_t end)

@@ -66,7 +66,8 @@ long prompt_measure(const char *s, size_t len, enum prompt_unit unit);
 int prompt_context(sb *out, const prompt_passage *p, size_t n, long budget, enum prompt_unit unit,
 		   enum prompt_lang lang, size_t *used, int *cut);
 
-/* The "source:page" label of a passage for people ("book.pdf:42-43"),
+/* The "source:page (title)" label of a passage for people
+ * ("book.pdf:42-43 (7.7 DenseNet)"; no page, no title: what there is),
  * appended to out. */
 int prompt_source_label(sb *out, const prompt_passage *p);
 

@@ -238,3 +238,31 @@ size_t sent_prefix(const char *text, size_t len, long max, sent_measure_fn measu
 	sent_each(text, len, take_prefix, &p);
 	return p.best;
 }
+
+enum sent_end sent_end_of(const char *s, size_t len)
+{
+	int32_t c = 0;
+	size_t at = len, b;
+
+	do {
+		if (at == 0)
+			return SENT_OPEN;
+		b = u8_back(s, at - 1);
+		u8_decode(s + b, at - b, &c, NULL);
+		at = b;
+	} while (is_closer(c));
+	if (c == '?' || c == 0xFF1F)
+		return SENT_QUESTION;
+	if (c == ':' || c == 0xFF1A)
+		return SENT_COLON;
+	if (c == '.') {
+		/* "...", ". . .": the text goes on */
+		while (at > 0 && (s[at - 1] == ' ' || s[at - 1] == '.')) {
+			if (s[at - 1] == '.')
+				return SENT_OPEN;
+			at--;
+		}
+		return SENT_STOP;
+	}
+	return is_cjk_stop(c) || c == '!' || c == ';' || c == 0xFF1B ? SENT_STOP : SENT_OPEN;
+}

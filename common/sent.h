@@ -35,4 +35,11 @@ typedef long (*sent_measure_fn)(void *ctx, const char *s, size_t len);
  * ends. */
 size_t sent_prefix(const char *text, size_t len, long max, sent_measure_fn measure, void *ctx);
 
+/* How the sentence s (as sent_each gives it) ends: after closing quotes and
+ * brackets, with a stop (. ! 。！｡．; ；), a question mark (? ？), a colon
+ * (: ：), or none of them (SENT_OPEN: a heading, a lead-in, a line of code, a
+ * phrase cut by the layout). A run of dots ("...", ". . .") is no stop. */
+enum sent_end { SENT_OPEN, SENT_STOP, SENT_QUESTION, SENT_COLON };
+enum sent_end sent_end_of(const char *s, size_t len);
+
 #endif

@@ -42,6 +42,22 @@ zh_hits() {
 	]}'
 }
 
+# manual QUESTION TEXT...: a hits record whose passages are the TEXTs, as a
+# manual's chunks are (headings, code, lead-ins), pages 1, 2, ... of
+# docs/quill.pdf.
+manual() {
+	local q=$1
+	shift
+	jq -nc --arg q "$q" '{question: $q, hits: [$ARGS.positional | to_entries[] | {rank: (.key + 1),
+		id: "docs/quill.pdf#\(.key + 1)", source: "docs/quill.pdf", page: (.key + 1), title: "Manual",
+		text: .value}]}' --args "$@"
+}
+
+# ask [ARGS...]: rag-answer's answers to the records of in.jsonl, one a line
+ask() {
+	rag-answer "$@" in.jsonl | jq -r .answer
+}
+
 fixtures() {
 	hits "What does DenseNet concatenate?" > en.jsonl
 	zh_hits "稠密连接网络的增长率是什么？" > zh.jsonl
@@ -67,7 +83,7 @@ req() {
 # ---------------------------------------------------------------------------
 # the built-in extractive answerer
 
-@test "extractive: the best sentences with [n], citations with id, source and page; answerer ragpipe-extract1" {
+@test "extractive: the best sentences with [n], citations with id, source, page and title; answerer ragpipe-extract1" {
 	run --separate-stderr rag-answer en.jsonl
 	assert_success
 	assert_stderr_empty
@@ -75,7 +91,7 @@ req() {
 	[ "$(printf '%s\n' "$output" | wc -l)" -eq 1 ]
 	[[ $(answer) == *"it concatenates them along the channel axis [1]."* ]] || fail "answer: $(answer)"
 	assert_jq '.[0].answerer == "ragpipe-extract1"'
-	assert_jq '.[0].citations == [{"n":1,"id":"docs/cnn.pdf#4","source":"docs/cnn.pdf","page":3,"page_end":4}]'
+	assert_jq '.[0].citations == [{"n":1,"id":"docs/cnn.pdf#4","source":"docs/cnn.pdf","page":3,"page_end":4,"title":"3 DenseNet"}]'
 	# no server: no unverified_citations member
 	assert_jq '.[0] | has("unverified_citations") | not'
 }
@@ -95,7 +111,7 @@ req() {
 	run --separate-stderr rag-answer zh.jsonl
 	assert_success
 	[[ $(answer) == *"每层只新增少量特征图，这个数量叫作增长率。[1]"* ]] || fail "answer: $(answer)"
-	assert_jq '.[0].citations == [{"n":1,"id":"docs/cnn-zh.md#3","source":"docs/cnn-zh.md"}]'
+	assert_jq '.[0].citations == [{"n":1,"id":"docs/cnn-zh.md#3","source":"docs/cnn-zh.md","title":"稠密连接网络（DenseNet）"}]'
 }
 
 @test "extractive: sentences of one passage keep their order; --sentences 1 gives the best one alone" {
@@ -114,6 +130,132 @@ req() {
 	run --separate-stderr rag-answer in.jsonl
 	assert_success
 	[ "$(answer | grep -o 'concatenates them along the channel axis' | wc -l)" -eq 1 ] || fail "$(answer)"
+}
+
+@test "extractive: a heading is no answer, nor an entry of a table of contents" {
+	{
+		manual "How does quillsort sort by a field?" $'4.2.1 Sorting by a field\n\nquillsort cuts each line at blanks and compares the chosen field as text.'
+		manual "quillsort 怎样按字段排序？" $'4.2.1 按字段排序\n\nquillsort 在空白处切开每一行，把选中的字段当作文字比较。'
+		# the only match is in the contents: not found, rather than a line of it
+		manual "How do I install quillsort on Windows?" $'Contents\n\nInstalling quillsort on Windows . . . . . . . . 12\n\nUninstalling . . . . . . . . 13\n\nquillsort reads standard input when no file is given.'
+		manual "怎样在 Windows 上安装 quillsort？" $'目录\n\n在 Windows 上安装 quillsort . . . . . . . . 12\n\n卸载 . . . . . . . . 13\n\nquillsort 在没有给出文件时读标准输入。'
+	} > in.jsonl
+	run ask
+	assert_success
+	assert_line --index 0 "quillsort cuts each line at blanks and compares the chosen field as text [1]."
+	assert_line --index 1 "quillsort 在空白处切开每一行，把选中的字段当作文字比较。[1]"
+	assert_line --index 2 "The documents do not contain an answer to this question."
+	assert_line --index 3 "文档中没有这个问题的答案。"
+}
+
+@test "extractive: the question said back is no answer" {
+	{
+		manual "How many keys can one command have?" $'How many keys can one command have?\n\nOne command takes up to nine keys.'
+		manual "一条命令可以有几个键？" $'一条命令可以有几个键？\n\n每条命令最多九个键。'
+	} > in.jsonl
+	run ask
+	assert_success
+	assert_line --index 0 "One command takes up to nine keys [1]."
+	assert_line --index 1 "每条命令最多九个键。[1]"
+}
+
+@test "extractive: a lead-in comes with what it leads in: after ':' or '：', or code after an unfinished sentence" {
+	{
+		manual "How do I sort by the third field?" $'To sort by the third field, use the option:\n\n--key 3\n\nFields are separated by blanks.'
+		manual "如何按第三个字段排序？" $'按第三个字段排序时，使用选项：\n\n--key 3\n\n字段默认以空白分隔。'
+		manual "How do I sort by the third field?" $'To sort by the third field use\n\nquillsort --key 3 file\n\nThe key counts from one.'
+		manual "如何按第三个字段排序？" $'在命令行执行\n\n1 quillsort --key 3 file\n\n即可按第三个字段排序.'
+		# a lead-in with nothing after it in the passage is no answer
+		manual "How do I sort by the third field?" $'Fields count from one. To sort by the third field, use the option:'
+	} > in.jsonl
+	run ask
+	assert_success
+	assert_line --index 0 "To sort by the third field, use the option: --key 3 [1]"
+	assert_line --index 1 --regexp '^按第三个字段排序时，使用选项： --key 3'
+	assert_line --index 2 "To sort by the third field use quillsort --key 3 file [1]"
+	assert_line --index 3 "在命令行执行 1 quillsort --key 3 file 即可按第三个字段排序 [1]."
+	assert_line --index 4 "The documents do not contain an answer to this question."
+}
+
+@test "extractive: a sentence that a line of code breaks in the layout is given whole" {
+	{
+		manual "Which command keeps lines with equal keys in their input order?" $'The command\n\nsort --stable\n\nkeeps lines with equal keys in their input order. Other lines are sorted as usual.'
+		manual "用什么命令进入稳定模式？" $'两种模式可以互相转换，使用\n\n\\stablemode\n\n则进入稳定模式，用\n\n\\fastmode\n\n则进入快速模式。'
+	} > in.jsonl
+	run ask
+	assert_success
+	assert_line --index 0 "The command sort --stable keeps lines with equal keys in their input order [1]."
+	assert_line --index 1 '两种模式可以互相转换，使用 \stablemode 则进入稳定模式，用 \fastmode 则进入快速模式。[1]'
+}
+
+@test "extractive: a bare line of code is no answer, unless a command is asked for: then it comes with its sentence" {
+	{
+		manual "What does quillsort -k 3 data.txt do?" $'quillsort -k 3 data.txt\n\nThis sorts the lines of data.txt by their third field.'
+		manual "quillsort -k 3 data.txt 做什么？" $'quillsort -k 3 data.txt\n\n这会按第三个字段给 data.txt 的各行排序。'
+		manual "How do I sort data.txt by the third field?" $'quillsort -k 3 data.txt\n\nThis sorts the lines of data.txt by their third field.'
+		manual "如何按第三个字段给 data.txt 排序？" $'quillsort -k 3 data.txt\n\n这会按第三个字段给 data.txt 的各行排序。'
+	} > in.jsonl
+	run ask
+	assert_success
+	assert_line --index 0 "This sorts the lines of data.txt by their third field [1]."
+	assert_line --index 1 "这会按第三个字段给 data.txt 的各行排序。[1]"
+	assert_line --index 2 "quillsort -k 3 data.txt This sorts the lines of data.txt by their third field [1]."
+	assert_line --index 3 "quillsort -k 3 data.txt 这会按第三个字段给 data.txt 的各行排序。[1]"
+}
+
+@test "extractive: how many, 几: the sentence with the number" {
+	{
+		manual "How many keys can one command take?" 'It reads text line by line. One command can take many keys. The limit is 9 keys for one command. The sorted lines are written out.'
+		manual "一条命令最多可以有几个键？" '它逐行读入文本。一条命令可以有多个键。每条命令最多 9 个键。比较完以后按顺序输出。'
+	} > in.jsonl
+	run ask --sentences 1
+	assert_success
+	assert_line --index 0 "The limit is 9 keys for one command [1]."
+	assert_line --index 1 "每条命令最多 9 个键。[1]"
+}
+
+@test "extractive: how do I, 如何: the sentence with the command or option" {
+	{
+		manual "How do I sort numerically?" 'Lines can be sorted numerically. Give the -n option to sort numerically.'
+		manual "如何按数值排序？" '可以按数值排序。加上 -n 选项即可按数值排序。'
+	} > in.jsonl
+	run ask --sentences 1
+	assert_success
+	assert_line --index 0 "Give the -n option to sort numerically [1]."
+	assert_line --index 1 "加上 -n 选项即可按数值排序。[1]"
+}
+
+@test "extractive: who, 谁: the sentence with a name" {
+	{
+		manual "Who wrote quillsort?" 'It reads text line by line. People wrote many scripts for quillsort. Ada Lovelace wrote quillsort in 1843.'
+		manual "quillsort 是谁写的？" '它逐行读入文本。quillsort 是写给管理员的。quillsort 最早的版本是由 Ada Lovelace 写成的。'
+	} > in.jsonl
+	run ask --sentences 1
+	assert_success
+	assert_line --index 0 "Ada Lovelace wrote quillsort in 1843 [1]."
+	assert_line --index 1 "quillsort 最早的版本是由 Ada Lovelace 写成的。[1]"
+}
+
+@test "extractive: where, 哪里: the sentence with a path" {
+	{
+		manual "Where does quillsort store its settings?" 'Keys are compared in order. quillsort stores its settings for later runs. Settings are stored in ~/.config/quillsort/rc by default.'
+		manual "quillsort 的设置保存在哪里？" '它逐行读入文本。quillsort 的设置会保存。这些设置保存在 /etc/quillsort.conf 文件里，每次运行都会读取。'
+	} > in.jsonl
+	run ask --sentences 1
+	assert_success
+	assert_line --index 0 "Settings are stored in ~/.config/quillsort/rc by default [1]."
+	assert_line --index 1 "这些设置保存在 /etc/quillsort.conf 文件里，每次运行都会读取。[1]"
+}
+
+@test "extractive: what is, 什么是: the sentence that says what it is" {
+	{
+		manual "What is a key?" 'quillsort reads text line by line. Several keys can be given, and the first key is compared first. A key is the part of each line that the lines are compared by, a field or a range of characters. The sorted lines are written out.'
+		manual "什么是键？" 'quillsort 逐行读入文本。可以给出多个键，比较时从左到右依次进行。键是每行中用来比较的一个字段。比较完以后按顺序输出。'
+	} > in.jsonl
+	run ask --sentences 1
+	assert_success
+	assert_line --index 0 "A key is the part of each line that the lines are compared by, a field or a range of characters [1]."
+	assert_line --index 1 "键是每行中用来比较的一个字段。[1]"
 }
 
 @test "extractive: hits that do not hold the answer say so plainly, in the question's language" {
@@ -139,11 +281,23 @@ req() {
 	assert_success
 	assert_line --partial "concatenates them along the channel axis [1]."
 	assert_line "Sources:"
-	assert_line "[1] docs/cnn.pdf:3-4"
+	assert_line "[1] docs/cnn.pdf:3-4 (3 DenseNet)"
 	assert_line "来源："
-	assert_line "[1] docs/cnn-zh.md"
+	assert_line "[1] docs/cnn-zh.md (稠密连接网络（DenseNet）)"
 	assert_line "Nothing was found for this question."
 	[[ $output != *'"answer"'* ]]
+}
+
+@test "--text: a source's title is shown on its line; a passage without one shows none" {
+	jq -nc '{question: "How are keys compared, and what does the -n option do?", hits: [
+		{id: "q.pdf#1", source: "q.pdf", page: 7, title: "4.2 Keys\nand fields", text: "Keys are compared as text."},
+		{id: "q.md#2", source: "q.md", text: "The -n option compares numbers."}]}' > in.jsonl
+	run --separate-stderr rag-answer --text in.jsonl
+	assert_success
+	assert_line "[1] q.pdf:7 (4.2 Keys and fields)"
+	assert_line "[2] q.md"
+	run --separate-stderr rag-answer in.jsonl
+	assert_jq '.[0].citations == [{"n":1,"id":"q.pdf#1","source":"q.pdf","page":7,"title":"4.2 Keys\nand fields"},{"n":2,"id":"q.md#2","source":"q.md"}]'
 }
 
 @test "bad input: each bad line named with its line number, the others answered, status 1" {
@@ -237,7 +391,7 @@ req() {
 	# the record: the server's answer, its citations, answerer api:MODEL
 	[ "$(answer)" = "Passage 1 is from docs/cnn.pdf [1]. Passage 2 is from docs/cnn.pdf [2]. Passage 3 is from docs/quillsort.md — Description [3]." ]
 	assert_jq '.[0].answerer == "api:chat-1" and .[0].unverified_citations == 0 and .[0].qid == 7'
-	assert_jq '[.[0].citations[].n] == [1,2,3] and .[0].citations[2] == {"n":3,"id":"docs/quillsort.md#3","source":"docs/quillsort.md"}'
+	assert_jq '[.[0].citations[].n] == [1,2,3] and .[0].citations[2] == {"n":3,"id":"docs/quillsort.md#3","source":"docs/quillsort.md","title":"Description"}'
 }
 
 @test "server: a Chinese question gets the Chinese instruction and template" {
@@ -371,8 +525,8 @@ req() {
 	[ "$(req '.stream')" = true ]
 	assert_line --index 0 "ResNet adds its input back [2]; DenseNet concatenates [1]. Not."
 	assert_line --index 1 "Sources:"
-	assert_line --index 2 "[1] docs/cnn.pdf:3-4"
-	assert_line --index 3 "[2] docs/cnn.pdf:2"
+	assert_line --index 2 "[1] docs/cnn.pdf:3-4 (3 DenseNet)"
+	assert_line --index 3 "[2] docs/cnn.pdf:2 (2 ResNet)"
 	[ "${#lines[@]}" -eq 4 ]
 	# shown as it comes: the first words are out before the server has finished
 	rag-answer -u "$URL" -m m --text en.jsonl > out.txt &

@@ -4,6 +4,7 @@
 #include "extract.h"
 #include "prompt.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char *texts[] = {
@@ -116,6 +117,152 @@ TEST(no_passages)
 	ext_result_free(&r);
 }
 
+/* The answer to q from one passage text (title "Manual"), or "(none)". */
+static const char *ask_one(const char *q, const char *text, int max_sentences, sb *out)
+{
+	const char *t[1] = { text }, *ti[1] = { "Manual" };
+	size_t len = strlen(text);
+	ext_opts o;
+	ext_result r;
+
+	ext_opts_init(&o);
+	o.max_sentences = max_sentences;
+	sb_truncate(out, 0);
+	if (ext_choose(q, strlen(q), t, &len, ti, 1, &o, &r) < 0)
+		return "(error)";
+	if (!r.found)
+		sb_puts(out, "(none)");
+	else if (ext_compose(&r, t, out) < 0)
+		return "(error)";
+	ext_result_free(&r);
+	return sb_str(out);
+}
+
+TEST(what_a_question_asks_for)
+{
+	struct {
+		const char *q;
+		int wants;
+	} c[] = {
+		{ "How many keys can a command take?", EXT_WANT_NUMBER | EXT_WANT_COMMAND },
+		{ "When was quillsort written?", EXT_WANT_NUMBER },
+		{ "LaTeX2e 多长时间更新一次？", EXT_WANT_NUMBER },
+		{ "一条命令可以有几个键？", EXT_WANT_NUMBER | EXT_WANT_COMMAND },
+		{ "这几乎不可能吧", 0 },
+		{ "How do I sort numerically?", EXT_WANT_COMMAND },
+		{ "Which command-line option keeps plot windows open?", EXT_WANT_COMMAND },
+		{ "MiKTeX 用户怎么刷新文件名数据库？", EXT_WANT_COMMAND },
+		{ "Who wrote quillsort?", EXT_WANT_NAME },
+		{ "这本书是谁写的？", EXT_WANT_NAME },
+		{ "Where does quillsort keep its settings?", EXT_WANT_PATH },
+		{ "GUI 選單用的 *.desktop 檔案放在哪個目錄？", EXT_WANT_PATH },
+		{ "What is DenseNet?", EXT_WANT_DEFINITION },
+		{ "什么是文件名数据库？", EXT_WANT_DEFINITION },
+		{ "CTEX 是干什么的？", EXT_WANT_DEFINITION },
+		/* not what X is, but the Y of X */
+		{ "What is the default value of clip?", 0 },
+		{ "clip 选项的默认值是什么？", EXT_WANT_COMMAND },
+		{ "Whoever said that?", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof c / sizeof c[0]; i++)
+		if (!CHECK_INT(ext_wants(c[i].q, strlen(c[i].q)), c[i].wants))
+			fprintf(stderr, "# %s\n", c[i].q);
+}
+
+TEST(what_goes_together)
+{
+	sb out = SB_INIT;
+
+	/* a lead-in and the code it leads in, with or without a colon */
+	CHECK_STR(ask_one("How do I refresh the file name database?",
+			  "The command depends on the system. To refresh the file name database, run:\n\ntexhash\n\nThat is all.",
+			  1, &out),
+		  "To refresh the file name database, run: texhash [1]");
+	CHECK_STR(ask_one("MiKTeX 用户怎么刷新文件名数据库？",
+			  "刷新的命令取决于系统。MiKTeX 用户刷新文件名数据库时可以在命令行中输入\n\ninitexmf --update-fndb\n\n或者使用图形界面。",
+			  1, &out),
+		  "MiKTeX 用户刷新文件名数据库时可以在命令行中输入 initexmf --update-fndb 或者使用图形界面。[1]");
+	/* a lead-in's list */
+	CHECK_STR(ask_one("Which keys does quillsort know?",
+			  "quillsort knows these keys:\n\n\xe2\x80\xa2 field numbers\n\n\xe2\x80\xa2 character ranges\n\nOther keys are errors.",
+			  1, &out),
+		  "quillsort knows these keys: \xe2\x80\xa2 field numbers \xe2\x80\xa2 character ranges [1]");
+	/* English going on in lower case after a line of code */
+	CHECK_STR(ask_one("Which command makes tic labels use a minus sign?",
+			  "Labels use a hyphen by default. The command\n\nset minussign\n\ncauses tic labels to use a minus sign.",
+			  1, &out),
+		  "The command set minussign causes tic labels to use a minus sign [1].");
+	/* Chinese going on after a line of code, in a sentence begun before it */
+	CHECK_STR(ask_one("用什么命令进入 CJK* 模式？",
+			  "两种模式还可以通过命令互相转换，使用\n\n\\CJKnospace\n\n则进入 CJK* 模式。",
+			  1, &out),
+		  "两种模式还可以通过命令互相转换，使用 \\CJKnospace 则进入 CJK* 模式。[1]");
+	/* a heading followed by a lower-case word is still a heading */
+	CHECK_STR(ask_one("What does zsort do?", "Smooth zsort\n\nzsort sorts points on the values of a 3rd column.", 1, &out),
+		  "zsort sorts points on the values of a 3rd column [1].");
+	sb_free(&out);
+}
+
+TEST(what_is_no_answer)
+{
+	sb out = SB_INIT;
+
+	/* a question in the text, a heading, a pointer elsewhere */
+	CHECK_STR(ask_one("What is a key?", "7.1 What is a key?\n\nA key is the part of each line that lines are compared by.",
+			  3, &out),
+		  "A key is the part of each line that lines are compared by [1].");
+	CHECK_STR(ask_one("1 CTEX 是干什么的？", "1 CTEX 是干什么的？\n\nCTEX 是一套中文排版的宏包和文档类。", 3, &out),
+		  "CTEX 是一套中文排版的宏包和文档类。[1]");
+	CHECK_STR(ask_one("What does zsort do?", "See smooth zsort (p. 114).\n\nzsort sorts points on values in a 3rd column.", 1, &out),
+		  "zsort sorts points on values in a 3rd column [1].");
+	/* the question said back */
+	CHECK_STR(ask_one("Where does quillsort keep its settings?",
+			  "quillsort keeps its settings. The settings are kept in ~/.config/quillsort/rc.", 3, &out),
+		  "The settings are kept in ~/.config/quillsort/rc [1].");
+	/* an interpreter's line is code, no answer unless code is asked for */
+	CHECK_STR(ask_one("What does x hold after that?", "> x <- c(1, 2, 3)\n\nAfter that x holds the numbers one to three.", 1,
+			  &out),
+		  "After that x holds the numbers one to three [1].");
+	/* a lead-in whose sentence is too long to go with it */
+	{
+		sb longer = SB_INIT;
+		int i;
+
+		sb_puts(&longer, "Fields are counted as follows:\n\nquillsort counts fields from one");
+		for (i = 0; i < 40; i++)
+			sb_puts(&longer, ", and from one again");
+		sb_puts(&longer, ".");
+		CHECK(strncmp(ask_one("How are fields counted?", sb_str(&longer), 1, &out), "quillsort counts fields from one", 32)
+		      == 0);
+		sb_free(&longer);
+	}
+	/* a lead-in with nothing after it; contents and page numbers */
+	CHECK_STR(ask_one("How do I install quillsort?", "Fields count from one. To install quillsort, run:", 3, &out), "(none)");
+	CHECK_STR(ask_one("How do I install quillsort?", "Installing quillsort . . . . . . 12\n\n13\n\nFields count from one.", 3, &out),
+		  "(none)");
+	sb_free(&out);
+}
+
+TEST(chinese_wording_is_not_what_is_asked)
+{
+	/* "么把", "设成": pairs the question's wording makes, found nowhere
+	 * though each of their characters is; they do not count against it */
+	const char *q = "怎么把默认排序键设成第三栏？";
+	const char *t[1] = { "它逐行读入文字。设定默认的排序键为第三栏，请执行 quillsort --key 3。重新执行后生效。"
+			     "每行按键比较。比较完以后按顺序输出。" };
+	size_t len = strlen(t[0]);
+	ext_opts o;
+	ext_result r;
+
+	ext_opts_init(&o);
+	CHECK_INT(ext_choose(q, strlen(q), t, &len, NULL, 1, &o, &r), 0);
+	CHECK(r.found);
+	CHECK(r.coverage > 0.48);
+	ext_result_free(&r);
+}
+
 TEST(language_of_a_question)
 {
 	CHECK_INT(prompt_lang_of("What is DenseNet?", 17), PROMPT_EN);
@@ -177,7 +324,7 @@ TEST(context_budget)
 	CHECK_STR(sb_str(&out), "[1] c.md，第 7 页\nT begins with its title.");
 	sb_truncate(&out, 0);
 	CHECK_INT(prompt_source_label(&out, &p[0]), 0);
-	CHECK_STR(sb_str(&out), "a.pdf:4-5");
+	CHECK_STR(sb_str(&out), "a.pdf:4-5 (T)");
 	sb_free(&out);
 }
 
@@ -188,6 +335,10 @@ int main(void)
 	RUN(no_answer_when_the_question_is_not_covered);
 	RUN(chinese_marker_after_the_stop);
 	RUN(no_passages);
+	RUN(what_a_question_asks_for);
+	RUN(what_goes_together);
+	RUN(what_is_no_answer);
+	RUN(chinese_wording_is_not_what_is_asked);
 	RUN(language_of_a_question);
 	RUN(template_fill);
 	RUN(context_budget);

@@ -4,6 +4,7 @@
 #include "sent.h"
 #include "u8.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* The sentences of s joined by " | ". */
@@ -154,6 +155,34 @@ TEST(spans_are_inside_the_text)
 	CHECK(c.n >= 1);
 }
 
+TEST(how_a_sentence_ends)
+{
+	struct {
+		const char *s;
+		enum sent_end e;
+	} c[] = {
+		{ "It concatenates them.", SENT_STOP },
+		{ "好。」", SENT_STOP },
+		{ "Wait!", SENT_STOP },
+		{ "x = 1;", SENT_STOP },
+		{ "What is a key?", SENT_QUESTION },
+		{ "1 CTEX 是干什么的？", SENT_QUESTION },
+		{ "use the option:", SENT_COLON },
+		{ "如下所示：", SENT_COLON },
+		{ "4.2.1 Sorting by a field", SENT_OPEN },
+		{ "在命令行执行", SENT_OPEN },
+		{ "\\chapter*{...}", SENT_OPEN },
+		{ "and so on...", SENT_OPEN },
+		{ "接下页. . .", SENT_OPEN },
+		{ "", SENT_OPEN },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof c / sizeof c[0]; i++)
+		if (!CHECK_INT(sent_end_of(c[i].s, strlen(c[i].s)), c[i].e))
+			fprintf(stderr, "# %s\n", c[i].s);
+}
+
 int main(void)
 {
 	RUN(english);
@@ -164,5 +193,6 @@ int main(void)
 	RUN(prefix);
 	RUN(callback_stops);
 	RUN(spans_are_inside_the_text);
+	RUN(how_a_sentence_ends);
 	return unit_done();
 }
