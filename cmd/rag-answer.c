@@ -949,6 +949,8 @@ int main(int argc, char **argv)
 			stop = 1;
 			break;
 		}
+		int first = 1;
+
 		while (!stop && !run.output_failed && (st = jl_read_line(jr, &line, &len)) != JL_EOF) {
 			struct job *j;
 			int ok;
@@ -957,6 +959,20 @@ int main(int argc, char **argv)
 				msg_error("%s: %s", jl_name(jr), strerror(errno));
 				run.bad_input++;
 				break;
+			}
+			/* plain text, a document or another stage's output: say so
+			 * once, with the order, not for every line */
+			if (first && strspn(line, " \t") < len) {
+				enum jl_kind k = jl_kind_of(line, len);
+
+				first = 0;
+				if (k != JL_KIND_HITS && k != JL_KIND_OTHER) {
+					msg_error("%s: %s, not hits records: rag-answer reads what rag-query writes"
+						  " (echo QUESTION | rag-query -d DIR | rag-answer)", jl_name(jr),
+						  jl_kind_name(k, line, len));
+					run.bad_input++;
+					break;
+				}
 			}
 			if (st == JL_BAD) {
 				msg_error("%s: line %ld: %s", jl_name(jr), jl_lineno(jr), jl_reason(jr));

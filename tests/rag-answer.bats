@@ -799,3 +799,22 @@ req() {
 	assert_success
 	assert_jq '.[0].answerer == "api:m" and (.[0].citations | length) == 3'
 }
+
+@test "plain text, chunks, a document or answers stop at once with one line naming the right order" {
+	run --separate-stderr rag-answer <<<"What is DenseNet?"
+	assert_failure 1
+	assert_output ""
+	assert_stderr_equal "rag-answer: stdin: plain text, not hits records: rag-answer reads what rag-query writes (echo QUESTION | rag-query -d DIR | rag-answer)"
+	rag-split "$DATA/plain.txt" >chunks.jsonl
+	run --separate-stderr rag-answer chunks.jsonl
+	assert_failure 1
+	assert_stderr_equal "rag-answer: chunks.jsonl: rag-split's chunks, not hits records: rag-answer reads what rag-query writes (echo QUESTION | rag-query -d DIR | rag-answer)"
+	run --separate-stderr rag-answer "$DATA/handbook.pdf"
+	assert_failure 1
+	[[ "$stderr" == "rag-answer: $DATA/handbook.pdf: a PDF document, not hits records:"* ]] || fail "stderr: $stderr"
+	[ "$(printf '%s\n' "$stderr" | wc -l)" = 1 ] || fail "stderr: $stderr"
+	echo '{"question":"q","hits":[]}' | rag-answer >answers.jsonl
+	run --separate-stderr rag-answer answers.jsonl
+	assert_failure 1
+	[[ "$stderr" == "rag-answer: answers.jsonl: rag-answer's answers, not hits records:"* ]] || fail "stderr: $stderr"
+}
