@@ -6,6 +6,7 @@
 #include "opt.h"
 #include "qry.h"
 #include "sb.h"
+#include "sig.h"
 #include "u8.h"
 
 #include <errno.h>
@@ -458,13 +459,20 @@ static int run_batch(struct run *run, jl_reader *jr, struct batch *b)
 			failed(run, r, EXIT_SOME_FAILED);
 			continue;
 		}
+		/* a record goes out whole: a signal waits for it */
+		sig_hold();
 		if (fwrite(run->out.buf, 1, run->out.len, stdout) != run->out.len)
 			rc = -1;
+		sig_release();
+		if (sig_caught())
+			break;
 	}
 	qry_end(run->q);
 	/* each batch is seen at once by whoever reads us */
+	sig_hold();
 	if (rc == 0 && fflush(stdout) != 0)
 		rc = -1;
+	sig_release();
 	return rc;
 }
 
@@ -766,7 +774,10 @@ int main(int argc, char **argv)
 	}
 
 	nfiles = argc - optind;
-	for (i = 0; i < (nfiles ? nfiles : 1) && !output_failed; i++) {
+	/* Ctrl-C and the like: stop between two questions, every record written
+	 * whole (faiss's and BLAS's threads may be the ones the signal hits) */
+	sig_catch();
+	for (i = 0; i < (nfiles ? nfiles : 1) && !output_failed && !sig_caught(); i++) {
 		const char *path = nfiles ? argv[optind + i] : "-";
 		FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 		jl_reader *jr;
@@ -786,9 +797,40 @@ int main(int argc, char **argv)
 			run.status = EXIT_SOME_FAILED;
 			break;
 		}
-		while (!output_failed && (st = jl_read_line(jr, &line, &len)) != JL_EOF) {
+		int first = 1;
+
+		while (!output_failed && !sig_caught() && (st = jl_read_line(jr, &line, &len)) != JL_EOF) {
 			struct qrec *r;
 
+			if (st == JL_IOERR && sig_caught())
+				break;
+			/* a document or another stage's output: say so once, with the
+			 * order, not for every line */
+			if (first && st == JL_OK && strspn(line, " \t") < len) {
+				enum jl_kind k = jl_kind_of(line, len);
+
+				first = 0;
+				if (k != JL_KIND_TEXT && k != JL_KIND_QUESTION && k != JL_KIND_OTHER) {
+					msg_error("%s: %s, not questions: rag-query reads questions, a line or"
+						  " {\"question\":...} each (echo QUESTION | rag-query -d DIR)", jl_name(jr),
+						  jl_kind_name(k, line, len));
+					if (run.status == EXIT_OK)
+						run.status = EXIT_SOME_FAILED;
+					break;
+				}
+			} else if (first && st == JL_BAD) {
+				enum jl_kind k = jl_kind_of(line, len);
+
+				first = 0;
+				if (k == JL_KIND_DOCUMENT || k == JL_KIND_BINARY) {
+					msg_error("%s: %s, not questions: rag-query reads questions, a line or"
+						  " {\"question\":...} each (echo QUESTION | rag-query -d DIR)", jl_name(jr),
+						  jl_kind_name(k, line, len));
+					if (run.status == EXIT_OK)
+						run.status = EXIT_SOME_FAILED;
+					break;
+				}
+			}
 			if (st == JL_IOERR) {
 				msg_error("%s: %s", jl_name(jr), strerror(errno));
 				if (run.status == EXIT_OK)
@@ -822,7 +864,7 @@ int main(int argc, char **argv)
 				batch_clear(&b);
 			}
 		}
-		if (b.n > 0 && !output_failed && run_batch(&run, jr, &b) < 0)
+		if (b.n > 0 && !output_failed && !sig_caught() && run_batch(&run, jr, &b) < 0)
 			output_failed = 1;
 		batch_clear(&b);
 		jl_reader_free(jr);
@@ -834,6 +876,9 @@ int main(int argc, char **argv)
 
 		if (st != 0 || run.status == EXIT_OK)
 			run.status = st;
+	} else if (sig_caught()) {
+		msg_error("interrupted");
+		run.status = sig_status(sig_caught());
 	}
 	goto done;
 usage_fail:
