@@ -806,23 +806,11 @@ int main(int argc, char **argv)
 				break;
 			/* a document or another stage's output: say so once, with the
 			 * order, not for every line */
-			if (first && st == JL_OK && strspn(line, " \t") < len) {
+			if (first && st != JL_IOERR && strspn(line, " \t") < len) {
 				enum jl_kind k = jl_kind_of(line, len);
 
 				first = 0;
 				if (k != JL_KIND_TEXT && k != JL_KIND_QUESTION && k != JL_KIND_OTHER) {
-					msg_error("%s: %s, not questions: rag-query reads questions, a line or"
-						  " {\"question\":...} each (echo QUESTION | rag-query -d DIR)", jl_name(jr),
-						  jl_kind_name(k, line, len));
-					if (run.status == EXIT_OK)
-						run.status = EXIT_SOME_FAILED;
-					break;
-				}
-			} else if (first && st == JL_BAD) {
-				enum jl_kind k = jl_kind_of(line, len);
-
-				first = 0;
-				if (k == JL_KIND_DOCUMENT || k == JL_KIND_BINARY) {
 					msg_error("%s: %s, not questions: rag-query reads questions, a line or"
 						  " {\"question\":...} each (echo QUESTION | rag-query -d DIR)", jl_name(jr),
 						  jl_kind_name(k, line, len));

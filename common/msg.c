@@ -46,14 +46,19 @@ void msg_error(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* A message said only from this verbosity up. */
+static void say(int from, const char *prefix, const char *fmt, va_list ap)
+{
+	if (msg_verbosity >= from)
+		msg_verror(prefix, fmt, ap);
+}
+
 void msg_warn(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (msg_verbosity < 1)
-		return;
 	va_start(ap, fmt);
-	msg_verror("warning: ", fmt, ap);
+	say(1, "warning: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -61,10 +66,8 @@ void msg_note(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (msg_verbosity < 1)
-		return;
 	va_start(ap, fmt);
-	msg_verror("", fmt, ap);
+	say(1, "", fmt, ap);
 	va_end(ap);
 }
 
@@ -72,9 +75,7 @@ void msg_info(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (msg_verbosity < 2)
-		return;
 	va_start(ap, fmt);
-	msg_verror("", fmt, ap);
+	say(2, "", fmt, ap);
 	va_end(ap);
 }
