@@ -899,22 +899,18 @@ static enum doc_status split_text(doc_reader *r, const char *path, int markdown,
 
 		lineno++;
 		if (r->opts.langchain) {
-			/* as Python reads text: universal newlines, nothing else */
-			int32_t cp;
+			/* the file's text as it is, line ends and all: invalid
+			 * UTF-8 becomes U+FFFD, nothing else changes */
 			size_t i;
 
 			sb_truncate(&raw, 0);
 			for (i = 0; i < len && rc == 0;) {
+				int32_t cp;
 				int invalid = 0;
 				size_t k = u8_decode(line + i, len - i, &cp, &invalid);
 
 				bad += (size_t)invalid;
-				if (cp == '\r') {
-					cp = '\n';
-					if (i + 1 < len && line[i + 1] == '\n')
-						k = 2;
-				}
-				rc = sb_put_cp(&raw, cp);
+				rc = invalid ? sb_put_cp(&raw, cp) : sb_append(&raw, line + i, k);
 				i += k;
 			}
 			if (rc == 0)

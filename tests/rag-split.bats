@@ -472,7 +472,7 @@ for case in sys.stdin:
     path, size, overlap, output, *rest = case.rstrip("\n").split("\t")
     size, overlap = int(size), int(overlap)
     seps = json.loads(rest[0]) if rest else ["\n\n", "\n", " ", ""]
-    with open(path, encoding="utf-8", errors="replace") as f:   # universal newlines, like TextLoader
+    with open(path, encoding="utf-8", errors="replace", newline="") as f:   # the text as it is, CR and all
         text = f.read()
     want = Splitter(size, overlap, seps).split(text, seps)
     with open(output, encoding="utf-8") as f:
