@@ -196,6 +196,7 @@ struct doc_reader {
 	int title;
 	sb tmp, norm;
 	int join_flags;	/* TXT_JOIN_*: how the document's lines were broken */
+	txt_nav nav;
 };
 
 static void warning_cb(void *user, const char *message)
@@ -701,6 +702,10 @@ static int emit_page(doc_reader *r, struct ppage *p, int paged, const struct out
 			r->st->furniture_lines++;
 			continue;
 		}
+		if (r->st->format == DOC_HTML && txt_nav_line(&r->nav, l->text, l->len, l->new_block)) {
+			r->st->nav_lines++;
+			continue;
+		}
 		if (txt_is_toc_line(l->text, l->len)) {
 			r->st->toc_lines++;
 			continue;
@@ -1073,6 +1078,7 @@ enum doc_status doc_split_file(doc_reader *r, const char *path, doc_chunk_fn fn,
 	r->has_pending = 0;
 	r->title = -1;
 	r->join_flags = 0;
+	r->nav = (txt_nav)TXT_NAV_INIT;
 	r->warnings = 0;
 	r->warning[0] = '\0';
 	if (fmt == DOC_TEXT || fmt == DOC_MARKDOWN)

@@ -1041,3 +1041,258 @@ int txt_furniture_key(const char *s, size_t len, sb *key)
 	}
 	return 0;
 }
+
+/* ---- navigation of generated HTML ---- */
+
+static int line_is(const char *s, size_t len, const char *word)
+{
+	size_t n = strlen(word);
+
+	return len == n && memcmp(s, word, n) == 0;
+}
+
+enum { NAV_NONE, NAV_LIST, NAV_TOC, NAV_NEXT_LINE, NAV_SEARCH, NAV_JAVADOC, NAV_TEXINFO };
+
+/* Headings that only Sphinx's sidebars and bars have. */
+static int sphinx_heading(const char *s, size_t len)
+{
+	return line_is(s, len, "Navigation") || line_is(s, len, "Quick search") || line_is(s, len, "This Page")
+	       || line_is(s, len, "Previous topic") || line_is(s, len, "Next topic") || line_is(s, len, "Show Source");
+}
+
+/* The heading of a navigation box, and what follows it. */
+static int nav_heading(const char *s, size_t len)
+{
+	static const struct {
+		const char *text;
+		int then;
+	} headings[] = {
+		{ "Navigation", NAV_LIST }, { "Table of Contents", NAV_TOC }, { "Table Of Contents", NAV_TOC },
+		{ "Contents", NAV_LIST }, { "On this page", NAV_LIST }, { "This Page", NAV_LIST },
+		{ "Related Topics", NAV_LIST }, { "Previous topic", NAV_NEXT_LINE }, { "Next topic", NAV_NEXT_LINE },
+		{ "Quick search", NAV_SEARCH }, { "Skip navigation links", NAV_JAVADOC },
+		{ "JavaScript is disabled on your browser.", NAV_JAVADOC },
+	};
+	size_t k;
+
+	for (k = 0; k < sizeof headings / sizeof headings[0]; k++)
+		if (line_is(s, len, headings[k].text))
+			return headings[k].then;
+	return NAV_NONE;
+}
+
+/* The next word of s from *i, list bullets and "|" skipped; 0 at the end. */
+static size_t nav_word(const char *s, size_t len, size_t *i, const char **w)
+{
+	size_t b;
+
+	for (;;) {
+		int32_t c;
+		size_t n;
+
+		while (*i < len && s[*i] == ' ')
+			(*i)++;
+		if (*i >= len)
+			return 0;
+		n = u8_decode(s + *i, len - *i, &c, NULL);
+		if (c != '|' && !is_bullet(c) && c != 0x00BB)	/* », Sphinx's breadcrumbs */
+			break;
+		*i += n;
+	}
+	b = *i;
+	while (*i < len && s[*i] != ' ' && s[*i] != '|')
+		(*i)++;
+	*w = s + b;
+	return *i - b;
+}
+
+static int in_words(const char *w, size_t n, const char *const *words)
+{
+	for (; *words; words++)
+		if (strlen(*words) == n && memcmp(w, *words, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* A line made only of the words of Javadoc's navigation bars: how many
+ * words, and whether one of them is found in no other text (0: not such
+ * a line). */
+static int javadoc_bar(const char *s, size_t len, int *strong)
+{
+	static const char *const words[] = {
+		"Overview", "Package", "Class", "Use", "Tree", "Deprecated", "Index", "Help", "Module", "Prev",
+		"Next", "Frames", "No", "All", "Classes", "Packages", "Modules", "Summary:", "Detail:", "Nested",
+		"Field", "Constr", "Method", "Enum", "Constants", "Element", "Optional", "Required", "Search",
+		"SEARCH:", "Search:", "PREV", "NEXT", "CLASS", "FRAMES", "NO", "ALL", "CLASSES", "PACKAGE",
+		"Contents", "Constant", "Values", "Serialized", "Form", "Reset", NULL
+	};
+	static const char *const marks[] = { "Summary:", "Detail:", "Constr", "Frames", "FRAMES", "Prev", "PREV", NULL };
+	size_t i = 0, n;
+	const char *w;
+	int count = 0;
+
+	*strong = 0;
+	while ((n = nav_word(s, len, &i, &w)) > 0) {
+		if (!in_words(w, n, words))
+			return 0;
+		*strong |= in_words(w, n, marks);
+		count++;
+	}
+	return count;
+}
+
+/* Texinfo: "Next: Definitions, Previous: Introduction, Up: Top
+ * [Contents][Index]", or the bracketed links alone. */
+static int texinfo_bar(const char *s, size_t len)
+{
+	static const char *const keys[] = { "Next: ", "Previous: ", "Prev: ", "Up: ", "Forward: ", "Back: ", NULL };
+	size_t i = 0, k;
+	int nkeys = 0, brackets = 0;
+
+	while (i < len) {
+		int key = 0;
+
+		if (s[i] == '[') {
+			const char *e = memchr(s + i, ']', len - i);
+
+			if (e == NULL || e - (s + i) > 24)
+				return 0;
+			brackets++;
+			i = (size_t)(e - s) + 1;
+			while (i < len && s[i] == ' ')
+				i++;
+			continue;
+		}
+		if (brackets)
+			return 0;	/* text after the bracketed links */
+		for (k = 0; keys[k]; k++) {
+			size_t n = strlen(keys[k]);
+
+			if (len - i >= n && memcmp(s + i, keys[k], n) == 0) {
+				i += n;
+				key = 1;
+				break;
+			}
+		}
+		if (!key)
+			return 0;
+		nkeys++;
+		/* the node name runs to the next ", Key: " or "[" */
+		for (; i < len; i++) {
+			if (s[i] == '[')
+				break;
+			if (s[i] == ',' && i + 2 < len && s[i + 1] == ' ') {
+				for (k = 0; keys[k]; k++)
+					if (len - i - 2 >= strlen(keys[k]) && memcmp(s + i + 2, keys[k], strlen(keys[k])) == 0)
+						break;
+				if (keys[k]) {
+					i += 2;
+					break;
+				}
+			}
+		}
+	}
+	return nkeys >= 2 || (nkeys == 1 && brackets > 0) || (nkeys == 0 && brackets >= 2);
+}
+
+/* The rest of a Texinfo bar that the layout wrapped: "Functions, Up: Top
+ * [Contents][Index]". */
+static int texinfo_bar_tail(const char *s, size_t len)
+{
+	static const char *const keys[] = { ", Next: ", ", Previous: ", ", Prev: ", ", Up: ", NULL };
+	size_t k;
+
+	for (k = 0; keys[k]; k++)
+		if (memmem(s, len, keys[k], strlen(keys[k])) != NULL)
+			return 1;
+	return len > 0 && s[len - 1] == ']' && (memmem(s, len, "[Contents]", 10) || memmem(s, len, "[Index]", 7));
+}
+
+/* Sphinx's relation bar: "index | modules | next | previous |". */
+static int sphinx_bar(const char *s, size_t len)
+{
+	static const char *const words[] = { "index", "modules", "next", "previous", NULL };
+	size_t i = 0, n;
+	const char *w;
+	int count = 0;
+
+	while ((n = nav_word(s, len, &i, &w)) > 0) {
+		if (!in_words(w, n, words))
+			return 0;
+		count++;
+	}
+	return count >= 2;
+}
+
+/* A line that can be an entry of a navigation list: a bullet and a short
+ * title, not a sentence. */
+static int nav_entry(const char *s, size_t len)
+{
+	int32_t c;
+
+	if (len == 0 || len > 120)
+		return 0;
+	u8_decode(s, len, &c, NULL);
+	return is_bullet(c) && s[len - 1] != '.' && s[len - 1] != ':';
+}
+
+int txt_nav_line(txt_nav *nav, const char *s, size_t len, int new_block)
+{
+	int state = nav->state, strong, words, drop = 0;
+
+	nav->state = NAV_NONE;
+	if (len == 0)
+		return 0;
+	nav->sphinx |= sphinx_heading(s, len);
+	switch (state) {
+	case NAV_LIST:
+	case NAV_TOC:
+		/* the entries, their wrapped lines, and in the table of contents
+		 * of Sphinx's sidebar (which follows the page's text) the
+		 * captions of its parts ("Appendix") */
+		if (nav_entry(s, len) || (!new_block && nav->dropped)
+		    || (state == NAV_TOC && nav->sphinx && len <= 60 && !strchr(".:;!?", s[len - 1]))) {
+			nav->state = state;
+			drop = 1;
+		}
+		break;
+	case NAV_NEXT_LINE:
+		drop = len <= 120;	/* the title of the page linked to */
+		break;
+	case NAV_SEARCH:
+		if (line_is(s, len, "Go") || line_is(s, len, "Search")) {
+			nav->state = NAV_SEARCH;
+			drop = 1;
+		}
+		break;
+	case NAV_JAVADOC:
+		if (javadoc_bar(s, len, &strong) > 0) {
+			nav->state = NAV_JAVADOC;
+			drop = 1;
+		}
+		break;
+	case NAV_TEXINFO:
+		drop = !new_block && texinfo_bar_tail(s, len);
+		break;
+	}
+	if (!drop) {
+		int then = nav_heading(s, len);
+
+		if (then != NAV_NONE) {
+			nav->state = then;
+			drop = 1;
+		} else if (texinfo_bar(s, len)) {
+			nav->state = s[len - 1] == ']' ? NAV_NONE : NAV_TEXINFO;
+			drop = 1;
+		} else if (sphinx_bar(s, len) || line_is(s, len, "Show Source")
+			   || line_is(s, len, "\xE2\x80\xA2 Show Source")
+			   || memmem(s, len, "Created using Sphinx", 20) != NULL) {
+			drop = 1;
+		} else if ((words = javadoc_bar(s, len, &strong)) >= 4 || (words >= 2 && strong)) {
+			nav->state = NAV_JAVADOC;
+			drop = 1;
+		}
+	}
+	nav->dropped = drop;
+	return drop;
+}

@@ -55,6 +55,22 @@ int txt_is_list_item(const char *s, size_t len);
  * hyphen was removed, 0 otherwise, -1 when out of memory. */
 int txt_join_line(sb *para, const char *line, size_t len, int flags);
 
+/* Navigation that documentation generators put on every HTML page:
+ * Texinfo's "Next: ..., Up: ... [Contents][Index]", Sphinx's "Navigation",
+ * "index | modules | next", "Table of Contents", "Quick search", "Show
+ * Source", Javadoc's "Skip navigation links" bars. Give the lines of one
+ * page in order (new_block: the line begins a block); a heading such as
+ * "Navigation" also drops the links listed under it. Sphinx's footer
+ * ("Created using Sphinx") goes too. Start each document with
+ * TXT_NAV_INIT. */
+typedef struct {
+	int state;
+	int dropped;	/* the previous line was dropped */
+	int sphinx;	/* a bar only Sphinx makes was seen */
+} txt_nav;
+#define TXT_NAV_INIT { 0, 0, 0 }
+int txt_nav_line(txt_nav *nav, const char *s, size_t len, int new_block);
+
 /* A key under which running headers and footers of different pages compare
  * equal: digits and roman page numbers folded, case and spaces ignored. */
 int txt_furniture_key(const char *s, size_t len, sb *key);

@@ -348,6 +348,23 @@ TEXPDF="$DATA/tex/cleaning.pdf"
 	assert_jq '.[0].text == "Shopping:\n- bread\n- milk\n(a) first\n(b) second and a line that goes on with the sentence."'
 }
 
+@test "HTML: Texinfo, Sphinx and Javadoc navigation is left out, the page's text kept" {
+	run --separate-stderr rag-split -v "$DATA/html/texinfo.html" "$DATA/html/sphinx.html" "$DATA/html/javadoc.html"
+	assert_success
+	assert_jq 'any(.text | contains("the marker word of this page is marzipan."))'
+	assert_jq 'any(.text | contains("the marker word of this page is nougat."))'
+	assert_jq 'any(.text | contains("The marker word of this page is praline."))'
+	assert_jq 'any(.text | contains("With -k N the Nth field is compared as a number."))'
+	assert_jq 'any(.text | startswith("2.3 Quill Patterns\n")) and any(.text | startswith("Numeric Keys\n"))'
+	assert_jq 'all(.text | test("Next:|Previous:|Up:|\\[Contents\\]|\\[Index\\]|Navigation|modules|Table of Contents|Appendix|History of the quill|topic|Show Source|Quick search|Sphinx|Skip navigation|JavaScript|Overview|Deprecated|Constr|Summary:|All Classes|¶") | not)'
+	[[ "$stderr" == *"texinfo.html: removed 2 navigation lines"* ]] || fail "$stderr"
+	# the same lines in a text file are text
+	printf 'Next: Sorting Keys, Previous: Invoking, Up: Basics [Contents][Index]\n\nNavigation\n\nQuick search\n' > nav.txt
+	run --separate-stderr rag-split nav.txt
+	assert_success
+	assert_jq 'length == 1 and (.[0].text | contains("Up: Basics [Contents][Index]") and contains("Navigation") and contains("Quick search"))'
+}
+
 @test "-v reports pages, chunks, toc lines, header/footer lines and hyphenations" {
 	run --separate-stderr rag-split -v "$HB"
 	assert_success

@@ -60,6 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sb norm = SB_INIT, again = SB_INIT, para = SB_INIT, key = SB_INIT;
 	size_t i, start;
 	int page = 1, mode, flags;
+	txt_nav nav = TXT_NAV_INIT;
 
 	o.size = 1 + (long)(fuzz_byte(&data, &size) % 200);
 	o.overlap = (long)fuzz_byte(&data, &size) % o.size;
@@ -85,6 +86,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)txt_is_toc_line(norm.buf ? norm.buf : "", norm.len);
 		(void)txt_furniture_key(norm.buf ? norm.buf : "", norm.len, &key);
 		(void)txt_is_list_item(norm.buf ? norm.buf : "", norm.len);
+		if (txt_nav_line(&nav, norm.buf ? norm.buf : "", norm.len, (mode >> 3) & 1))
+			continue;
 		if (txt_is_page_number(norm.buf ? norm.buf : "", norm.len) || norm.len == 0) {
 			/* a paragraph ends */
 			if (para.len > 0) {

@@ -460,6 +460,65 @@ TEST(join_layout_flags)
 	join_flags("/**/", "call", TXT_JOIN_LAYOUT | TXT_JOIN_REFLOW, "/**/ call");
 }
 
+/* Lines of one HTML page through one txt_nav: which are kept, as a string. */
+static const char *nav_keep(const char *const *lines)
+{
+	static char out[1024];
+	txt_nav nav = TXT_NAV_INIT;
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (; *lines; lines++) {
+		int new_block = (*lines)[0] != '+';
+		const char *l = new_block ? *lines : *lines + 1;
+
+		if (!txt_nav_line(&nav, l, strlen(l), new_block))
+			n += (size_t)snprintf(out + n, sizeof out - n, "%s|", l);
+	}
+	return out;
+}
+
+TEST(nav_lines)
+{
+	static const char *const texinfo[] = {
+		"Next: Sorting Keys, Previous: Invoking quillsort, Up: Quillsort Basics [Contents][Index]",
+		"2.3 Quill Patterns", "A quill pattern names lines.",
+		"Next: Sorting Keys, Up: Basics", "Previous: Patterns, Up: Top [Index]", "[Contents][Index]",
+		"Next: we compile the code.", "Up: the hill [1] and down",
+		"Next: Sorting Keys, Previous: Anonymous", "+Functions, Up: Functions and Scripts [Contents][Index]",
+		"+Functions are kept.", NULL
+	};
+	static const char *const sphinx[] = {
+		"Navigation", "\xE2\x80\xA2 index", "+\xE2\x80\xA2 modules |", "+\xE2\x80\xA2 Quillsort 1.0 documentation \xC2\xBB",
+		"Sorting Keys", "A sorting key tells what to compare.",
+		"Contents", "\xE2\x80\xA2 1. Copyright", "1. Copyright", "Text.",
+		"index | modules | next | previous |",
+		"Table of Contents", "\xE2\x80\xA2 Sorting Keys", "\xE2\x97\x8B Numeric Keys", "Appendix",
+		"\xE2\x80\xA2 History of the quill",
+		"Previous topic", "Quill Patterns", "Next topic", "Output",
+		"This Page", "\xE2\x80\xA2 Show Source", "Quick search", "Go",
+		"\xC2\xA9 Copyright 2024. Created using Sphinx 5.3.0.", "After.", NULL
+	};
+	static const char *const javadoc[] = {
+		"JavaScript is disabled on your browser.", "Skip navigation links", "\xE2\x80\xA2 Overview",
+		"\xE2\x80\xA2 Package", "\xE2\x80\xA2 Class", "\xE2\x80\xA2 Tree", "\xE2\x80\xA2 All Classes",
+		"\xE2\x80\xA2 Summary:", "\xE2\x80\xA2 Nested |", "\xE2\x80\xA2 Constr |", "Class QuillSorter",
+		"Sorts lines.", "Prev Class Next Class", "Frames No Frames",
+		"Overview Package Class Use Tree Deprecated Index Help", "Package and Class", "Overview", NULL
+	};
+	/* a list under a heading that is no navigation is kept */
+	static const char *const other[] = {
+		"Navigation", "\xE2\x80\xA2 Use the arrow keys to move between pages.", "Overview", "Next topic",
+		NULL
+	};
+
+	CHECK_STR(nav_keep(texinfo), "2.3 Quill Patterns|A quill pattern names lines.|Next: we compile the code.|"
+		  "Up: the hill [1] and down|Functions are kept.|");
+	CHECK_STR(nav_keep(sphinx), "Sorting Keys|A sorting key tells what to compare.|1. Copyright|Text.|After.|");
+	CHECK_STR(nav_keep(javadoc), "Class QuillSorter|Sorts lines.|Package and Class|Overview|");
+	CHECK_STR(nav_keep(other), "\xE2\x80\xA2 Use the arrow keys to move between pages.|Overview|");
+}
+
 /* Key of s as a string (static). */
 static const char *key(const char *s)
 {
@@ -561,6 +620,7 @@ int main(void)
 	RUN(join_list_items);
 	RUN(join_urls);
 	RUN(join_layout_flags);
+	RUN(nav_lines);
 	RUN(furniture_key);
 	RUN(furniture_key_roman_after_words);
 	return unit_done();
