@@ -125,6 +125,8 @@ static int split_one(struct run *run)
 	}
 	msg_info("%s: %d pages, %ld chunks, removed %ld toc lines, %ld header/footer lines, %ld hyphenations",
 		 run->path, st.pages, st.chunks, st.toc_lines, st.furniture_lines, st.hyphenations);
+	if (st.nav_lines)
+		msg_info("%s: removed %ld navigation lines", run->path, st.nav_lines);
 	return 0;
 }
 

@@ -195,6 +195,8 @@ struct doc_reader {
 	int pending_page, pending_title, has_pending;
 	int title;
 	sb tmp, norm;
+	int join_flags;	/* TXT_JOIN_*: how the document's lines were broken */
+	txt_nav nav;
 };
 
 static void warning_cb(void *user, const char *message)
@@ -338,7 +340,7 @@ static int asm_line(doc_reader *r, const char *line, size_t len, int page, enum 
 			sb_truncate(&r->tmp, 0);
 			if (sb_append(&r->tmp, r->pending.buf, r->pending.len) < 0)
 				return -1;
-			j = txt_join_line(&r->tmp, line, len);
+			j = txt_join_line(&r->tmp, line, len, r->join_flags);
 			if (j < 0)
 				return -1;
 			r->st->hyphenations += j;
@@ -637,7 +639,7 @@ static int load_page(doc_reader *r, fz_document *doc, int idx, struct ppage *p, 
 		for (fz_stext_line *l = b->u.t.first_line; l && rc == 0; l = l->next) {
 			sb_truncate(&r->tmp, 0);
 			for (fz_stext_char *ch = l->first_char; ch; ch = ch->next)
-				if (sb_put_cp(&r->tmp, ch->c > 0 && ch->c <= 0x10FFFF ? ch->c : U8_REPLACEMENT) < 0)
+				if (!txt_is_unmapped(ch->c) && sb_put_cp(&r->tmp, ch->c) < 0)
 					rc = -1;
 			sb_truncate(&r->norm, 0);
 			if (rc == 0 && txt_normalize(sb_str(&r->tmp), r->tmp.len, &r->norm, NULL) < 0)
@@ -698,6 +700,10 @@ static int emit_page(doc_reader *r, struct ppage *p, int paged, const struct out
 		}
 		if (l->furniture) {
 			r->st->furniture_lines++;
+			continue;
+		}
+		if (r->st->format == DOC_HTML && txt_nav_line(&r->nav, l->text, l->len, l->new_block)) {
+			r->st->nav_lines++;
 			continue;
 		}
 		if (txt_is_toc_line(l->text, l->len)) {
@@ -779,6 +785,7 @@ static enum doc_status split_mupdf(doc_reader *r, const char *path, enum doc_for
 	doc = open_doc(r, path, fmt, &paged, &npages, &outline, err, errlen);
 	if (doc == NULL)
 		return DOC_FAILED;
+	r->join_flags = TXT_JOIN_LAYOUT | (paged ? 0 : TXT_JOIN_REFLOW);
 	if (outline && flatten_outline(r, doc, outline, &ol) < 0) {
 		st = DOC_NOMEM;
 		goto out;
@@ -899,22 +906,18 @@ static enum doc_status split_text(doc_reader *r, const char *path, int markdown,
 
 		lineno++;
 		if (r->opts.langchain) {
-			/* as Python reads text: universal newlines, nothing else */
-			int32_t cp;
+			/* the file's text as it is, line ends and all: invalid
+			 * UTF-8 becomes U+FFFD, nothing else changes */
 			size_t i;
 
 			sb_truncate(&raw, 0);
 			for (i = 0; i < len && rc == 0;) {
+				int32_t cp;
 				int invalid = 0;
 				size_t k = u8_decode(line + i, len - i, &cp, &invalid);
 
 				bad += (size_t)invalid;
-				if (cp == '\r') {
-					cp = '\n';
-					if (i + 1 < len && line[i + 1] == '\n')
-						k = 2;
-				}
-				rc = sb_put_cp(&raw, cp);
+				rc = invalid ? sb_put_cp(&raw, cp) : sb_append(&raw, line + i, k);
 				i += k;
 			}
 			if (rc == 0)
@@ -1074,6 +1077,8 @@ enum doc_status doc_split_file(doc_reader *r, const char *path, doc_chunk_fn fn,
 	r->stopped = 0;
 	r->has_pending = 0;
 	r->title = -1;
+	r->join_flags = 0;
+	r->nav = (txt_nav)TXT_NAV_INIT;
 	r->warnings = 0;
 	r->warning[0] = '\0';
 	if (fmt == DOC_TEXT || fmt == DOC_MARKDOWN)

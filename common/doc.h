@@ -36,6 +36,7 @@ typedef struct {
 	int pages;
 	long chunks;
 	long toc_lines, furniture_lines, hyphenations;
+	long nav_lines;		/* HTML navigation bars */
 	long bad_utf8, first_bad_line;
 	long forced_cuts;
 	long engine_warnings;

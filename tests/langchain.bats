@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # rag-split --compat langchain must return the very chunk texts of LangChain's
 # RecursiveCharacterTextSplitter (keep_separator=True, strip_whitespace=True,
-# length = code points) on a file read as TextLoader reads it.
+# length = code points) on the file's text exactly as it is (decoded as
+# UTF-8, line ends untouched, CR included).
 #
 # Expected chunks are in tests/langchain/, made by tests/langchain/oracle.py
 # (see tests/langchain/regen.sh):
@@ -142,8 +143,29 @@ lc_defaults() {
 	lc_check_all $(lc_defaults newlines)
 }
 
-@test "langchain: CRLF, lone CR and CR CR LF read as LF" {
+@test "langchain: CRLF, lone CR and CR CR LF kept as the file has them" {
 	lc_check_all $(lc_defaults crlf)
+}
+
+# Worked out by hand from RecursiveCharacterTextSplitter's rules, not by the
+# oracle: "\r\n\r\n" holds no "\n\n", so the top level splits at "\n"
+# into "ab cd\r", "\nef gh\r", "\n\r", "\nij\r", "\n"; at --size 6 the first
+# fits exactly (6), the second (7) is split again at " ", the last three
+# merge to "\n\r\nij\r" (6) and "\n", stripped to "ij" and nothing.
+@test "langchain: CRLF text cut as the splitter cuts it (worked by hand)" {
+	printf 'ab cd\r\nef gh\r\n\r\nij\r\n' > crlf.txt
+	run --separate-stderr rag-split --compat langchain -s 6 -o 0 crlf.txt
+	assert_success
+	[ "$(jq -s -c 'map(.text)' <<< "$output")" = '["ab cd","ef","gh","ij"]' ]
+	# at --size 20 it all fits: the CRs inside stay, those at the ends go
+	run --separate-stderr rag-split --compat langchain -s 20 -o 0 crlf.txt
+	assert_success
+	[ "$(jq -s -c 'map(.text)' <<< "$output")" = '["ab cd\r\nef gh\r\n\r\nij"]' ]
+	# a lone CR is no line end: "one\rtwo" (7) is cut into characters
+	printf 'one\rtwo three' > cr.txt
+	run --separate-stderr rag-split --compat langchain -s 5 -o 0 cr.txt
+	assert_success
+	[ "$(jq -s -c 'map(.text)' <<< "$output")" = '["one\rt","wo","thre","e"]' ]
 }
 
 @test "langchain: leading and trailing whitespace" {

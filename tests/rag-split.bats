@@ -280,6 +280,91 @@ ZH="$DATA/zh.pdf"
 	assert_jq '.[0].text == "many spaces here and more"'
 }
 
+TEXPDF="$DATA/tex/cleaning.pdf"
+
+@test "cleaning: accents TeX sets apart from their letters are put back (Sch¨opf -> Schöpf)" {
+	run --separate-stderr rag-split "$TEXPDF"
+	assert_success
+	assert_jq 'any(.text | contains("written by Reinhard Schöpf and Noël Brandt, with help from François Dupré, Jérôme Lefèvre and Petr Mikulík in Lübeck; they met at the Café Čapek in Århus over crème brûlée and a naïve Éclair."))'
+	# no spacing accent and no combining mark is left
+	assert_jq 'all(.text | test("[\u00a8\u00b4\u00b8\u02c6\u02c7\u02da`\u0300-\u036f]") | not)'
+	# NFKC's spelling of the same in a text file; accents that stand alone stay
+	printf 'Sch \xcc\x88opf and No \xcc\x88el\nThe \xcb\x86 and ~ signs, and don\xc2\xb4t.\n' > acc.txt
+	run --separate-stderr rag-split acc.txt
+	assert_success
+	assert_jq '.[0].text == "Schöpf and Noël The \u02c6 and ~ signs, and don \u0301t."'
+}
+
+@test "cleaning: URLs and e-mail addresses cut at line ends or spaced out are joined whole" {
+	run --separate-stderr rag-split "$TEXPDF"
+	assert_success
+	assert_jq 'any(.text | contains("kept at https://quillmere.example.org/archive/reports/2024/summer-meeting/minutes-and-notes/index.html and the mirror"))'
+	assert_jq 'any(.text | contains("mirror at https://mirror.example.net/pub/quillmere/reports/2024-summer-meeting/minutes.pdf while"))'
+	assert_jq 'any(.text | contains("go to quillmere-reports-questions@lists.example.org by mail"))'
+	assert_jq 'any(.text | contains("Older notes are at https://notes.example.org/quillmere."))'
+	assert_jq 'all(.text | test("https?: |:// |[./-] (org|html|reports)") | not)'
+	# a sentence after a URL, a table cell after a path, stay apart
+	printf 'See https://tug.example.org/\nfor details, or www.example.org.\nThe next sentence.\n' > url.txt
+	run --separate-stderr rag-split url.txt
+	assert_success
+	assert_jq '.[0].text == "See https://tug.example.org/ for details, or www.example.org. The next sentence."'
+}
+
+@test "cleaning: private-use characters and U+FFFD go, a page left blank gives no chunk" {
+	run --separate-stderr rag-split -s 40 -o 0 "$TEXPDF"
+	assert_success
+	assert_jq 'all(.text | test("[\ue000-\uf8ff\ufffd]") | not)'
+	# page 2 holds nothing but two such glyphs
+	assert_jq 'all(.page != 2 and .page_end != 2)'
+	assert_jq 'any(.page == 3 and (.text | contains("marker word")))'
+	printf 'a\xee\x80\x80b \xf3\xb0\x80\x80c\n' > pua.txt
+	run --separate-stderr rag-split pua.txt
+	assert_success
+	assert_jq '.[0].text == "ab c"'
+}
+
+@test "cleaning: TeX logos are spelled as users type them, a heading in capitals is left alone" {
+	run --separate-stderr rag-split "$TEXPDF" "$DATA/tex/xelogos.pdf"
+	assert_success
+	assert_jq 'any(.text | contains("typeset with LaTeX on top of TeX, in LaTeX2e syntax; the bibliography came from BibTeX and the slides from ConTeXt."))'
+	assert_jq 'any(.text | contains("compile with XeLaTeX or with plain XeTeX; LuaLaTeX works too."))'
+	assert_jq 'any(.text | contains("A HEADING SET IN CAPITALS: USING LATEX AND TEX"))'
+	assert_jq 'all(.text | test("Ǝ|LATEX2|LATEX 2|BibTEX|ConTEXt") | not)'
+	# code and variables keep their capitals
+	printf 'Set TEXMFHOME and run $TEX, or TEX = pdftex in the file.\n' > logo.txt
+	run --separate-stderr rag-split logo.txt
+	assert_success
+	assert_jq '.[0].text == "Set TEXMFHOME and run $TEX, or TEX = pdftex in the file."'
+}
+
+@test "cleaning: list items keep their own lines" {
+	run --separate-stderr rag-split "$TEXPDF"
+	assert_success
+	assert_jq 'any(.text | contains("\n• a pencil\n• the minutes\n"))'
+	assert_jq 'any(.text | contains("\n1. read them\n2. sign them"))'
+	printf 'Shopping:\n- bread\n- milk\n(a) first\n(b) second\nand a line that goes\non with the sentence.\n' > list.txt
+	run --separate-stderr rag-split list.txt
+	assert_success
+	assert_jq '.[0].text == "Shopping:\n- bread\n- milk\n(a) first\n(b) second and a line that goes on with the sentence."'
+}
+
+@test "HTML: Texinfo, Sphinx and Javadoc navigation is left out, the page's text kept" {
+	run --separate-stderr rag-split -v "$DATA/html/texinfo.html" "$DATA/html/sphinx.html" "$DATA/html/javadoc.html"
+	assert_success
+	assert_jq 'any(.text | contains("the marker word of this page is marzipan."))'
+	assert_jq 'any(.text | contains("the marker word of this page is nougat."))'
+	assert_jq 'any(.text | contains("The marker word of this page is praline."))'
+	assert_jq 'any(.text | contains("With -k N the Nth field is compared as a number."))'
+	assert_jq 'any(.text | startswith("2.3 Quill Patterns\n")) and any(.text | startswith("Numeric Keys\n"))'
+	assert_jq 'all(.text | test("Next:|Previous:|Up:|\\[Contents\\]|\\[Index\\]|Navigation|modules|Table of Contents|Appendix|History of the quill|topic|Show Source|Quick search|Sphinx|Skip navigation|JavaScript|Overview|Deprecated|Constr|Summary:|All Classes|¶") | not)'
+	[[ "$stderr" == *"texinfo.html: removed 2 navigation lines"* ]] || fail "$stderr"
+	# the same lines in a text file are text
+	printf 'Next: Sorting Keys, Previous: Invoking, Up: Basics [Contents][Index]\n\nNavigation\n\nQuick search\n' > nav.txt
+	run --separate-stderr rag-split nav.txt
+	assert_success
+	assert_jq 'length == 1 and (.[0].text | contains("Up: Basics [Contents][Index]") and contains("Navigation") and contains("Quick search"))'
+}
+
 @test "-v reports pages, chunks, toc lines, header/footer lines and hyphenations" {
 	run --separate-stderr rag-split -v "$HB"
 	assert_success
@@ -472,7 +557,7 @@ for case in sys.stdin:
     path, size, overlap, output, *rest = case.rstrip("\n").split("\t")
     size, overlap = int(size), int(overlap)
     seps = json.loads(rest[0]) if rest else ["\n\n", "\n", " ", ""]
-    with open(path, encoding="utf-8", errors="replace") as f:   # universal newlines, like TextLoader
+    with open(path, encoding="utf-8", errors="replace", newline="") as f:   # the text as it is, CR and all
         text = f.read()
     want = Splitter(size, overlap, seps).split(text, seps)
     with open(output, encoding="utf-8") as f:

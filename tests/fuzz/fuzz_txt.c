@@ -59,11 +59,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	split *sp, *raw;
 	sb norm = SB_INIT, again = SB_INIT, para = SB_INIT, key = SB_INIT;
 	size_t i, start;
-	int page = 1;
+	int page = 1, mode, flags;
+	txt_nav nav = TXT_NAV_INIT;
 
 	o.size = 1 + (long)(fuzz_byte(&data, &size) % 200);
 	o.overlap = (long)fuzz_byte(&data, &size) % o.size;
-	o.langchain = (int)(fuzz_byte(&data, &size) & 1);
+	mode = fuzz_byte(&data, &size);
+	o.langchain = mode & 1;
+	flags = (mode >> 1) & (TXT_JOIN_LAYOUT | TXT_JOIN_REFLOW);
 	c1.size = c2.size = o.size;
 	c1.last_page = c2.last_page = 0;
 	sp = split_new(&o, check_chunk, &c1);
@@ -82,6 +85,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_normalized(sb_str(&norm), norm.len, &again);
 		(void)txt_is_toc_line(norm.buf ? norm.buf : "", norm.len);
 		(void)txt_furniture_key(norm.buf ? norm.buf : "", norm.len, &key);
+		(void)txt_is_list_item(norm.buf ? norm.buf : "", norm.len);
+		if (txt_nav_line(&nav, norm.buf ? norm.buf : "", norm.len, (mode >> 3) & 1))
+			continue;
 		if (txt_is_page_number(norm.buf ? norm.buf : "", norm.len) || norm.len == 0) {
 			/* a paragraph ends */
 			if (para.len > 0) {
@@ -93,7 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				page++;
 			continue;
 		}
-		FUZZ_CHECK(txt_join_line(&para, norm.buf, norm.len) >= 0, "out of memory");
+		FUZZ_CHECK(txt_join_line(&para, norm.buf, norm.len, flags) >= 0, "out of memory");
 		FUZZ_CHECK(fuzz_valid_utf8(para.buf, para.len), "joined paragraph is not valid UTF-8");
 		if (norm.len > 0 && norm.buf[0] == '#')
 			FUZZ_CHECK(split_flush(sp) == 0, "split_flush failed");

@@ -12,8 +12,12 @@ split_text() with:
     is_separator_regex=False (separators are literal strings)
     length_function=len   (Unicode code points)
 
-applied to a file read the way TextLoader reads it: UTF-8, Python text mode,
-universal newlines ("\\r\\n" and lone "\\r" become "\\n").
+applied to the file's text exactly as its bytes are: decoded as UTF-8 and
+nothing else, so that "\\r\\n" and a lone "\\r" stay in the text
+(open(path, newline="")). The splitter itself keeps every character: it
+splits at "\\n" and leaves the "\\r" of a CRLF at the end of the piece
+before, and "\\r\\n\\r\\n" holds no "\\n\\n"; only str.strip() of each
+chunk removes a "\\r" at a chunk's ends.
 
 The algorithm, as implemented below:
 
@@ -139,8 +143,8 @@ def main(argv=None):
         if not isinstance(seps, list) or not all(isinstance(s, str) for s in seps):
             ap.error("--separators: expected a JSON array of strings")
 
-    # TextLoader: open(path, encoding=...) in text mode -> universal newlines.
-    with open(args.file, encoding="utf-8", newline=None) as f:
+    # The file's characters as they are: no newline translation.
+    with open(args.file, encoding="utf-8", newline="") as f:
         text = f.read()
 
     try:

@@ -227,7 +227,7 @@ static int join(const char *a, const char *b, const char *want)
 	int r;
 
 	sb_puts(&p, a);
-	r = txt_join_line(&p, b, strlen(b));
+	r = txt_join_line(&p, b, strlen(b), 0);
 	CHECK_STR(sb_str(&p), want);
 	sb_free(&p);
 	return r;
@@ -253,7 +253,7 @@ TEST(join_lines)
 		sb p = SB_INIT;
 
 		sb_puts(&p, "well-");
-		CHECK_INT(txt_join_line(&p, "Known", 5), 0);
+		CHECK_INT(txt_join_line(&p, "Known", 5, 0), 0);
 		CHECK(strncmp(sb_str(&p), "well-", 5) == 0);
 		CHECK(p.len >= 10 && strcmp(sb_str(&p) + p.len - 5, "Known") == 0);
 		sb_free(&p);
@@ -263,10 +263,260 @@ TEST(join_lines)
 		sb p = SB_INIT;
 
 		CHECK_INT(txt_normalize("hy\xC2\xAD", 4, &p, NULL), 0);
-		CHECK_INT(txt_join_line(&p, "phen", 4), 1);
+		CHECK_INT(txt_join_line(&p, "phen", 4, 0), 1);
 		CHECK_STR(sb_str(&p), "hyphen");
 		sb_free(&p);
 	}
+}
+
+/* The result, and normalising it again changes nothing. */
+static int norm_stable(const char *in, const char *want)
+{
+	char once[1024];
+
+	snprintf(once, sizeof once, "%s", norm(in, NULL));
+	if (!CHECK_STR(once, want))
+		return 0;
+	return CHECK_STR(norm(once, NULL), once);
+}
+
+/* TeX's fonts give an accent as a glyph of its own, before its letter. */
+TEST(normalize_tex_accents)
+{
+	norm_stable("Sch\xC2\xA8opf", "Sch\xC3\xB6pf");				/* Sch¨opf -> Schöpf */
+	norm_stable("No\xC2\xA8" "el", "No\xC3\xAB" "l");				/* No¨el: ö or ë, before wins */
+	norm_stable("Fran\xC2\xB8" "cois", "Fran\xC3\xA7ois");			/* cedilla */
+	norm_stable("J\xC2\xB4" "er\xCB\x86ome", "J\xC3\xA9r\xC3\xB4me");		/* J´erˆome */
+	norm_stable("Mikul\xC2\xB4\xC4\xB1k", "Mikul\xC3\xADk");			/* dotless i */
+	norm_stable("na\xC2\xA8\xC4\xB1ve", "na\xC3\xAFve");
+	norm_stable("\xCB\x87" "Capek \xCB\x9A" "Arhus", "\xC4\x8C" "apek \xC3\x85rhus");	/* caron, ring */
+	norm_stable("Cr`eme br\xCB\x86ul\xC2\xB4" "ee", "Cr\xC3\xA8me br\xC3\xBBl\xC3\xA9" "e");
+	norm_stable("a \xC2\xB4" "et\xC2\xB4" "e", "a \xC3\xA9t\xC3\xA9");		/* a ´et´e: the space is real */
+	norm_stable("y \xE2\x88\x92 \xC2\xAF" "y", "y \xE2\x88\x92 \xC8\xB3");	/* y − ¯y -> ȳ */
+	/* after its letter, when only that reading makes a letter, and then
+	 * the line's other accents take the same side */
+	norm_stable("Scho\xC2\xA8 n", "Sch\xC3\xB6 n");
+	norm_stable("Scho\xC2\xA8pf Noe\xC2\xA8l", "Sch\xC3\xB6pf No\xC3\xABl");
+	norm_stable("Scho\xC2\xA8pf No\xC2\xA8" "el", "Sch\xC3\xB6pf N\xC3\xB6" "el");
+	norm_stable("Noe\xC2\xA8l und Scho\xC2\xA8pf", "No\xC3\xABl und Sch\xC3\xB6pf");
+	/* NFKC's spelling: a space and a combining mark */
+	norm_stable("Sch \xCC\x88opf", "Sch\xC3\xB6pf");
+	norm_stable("the \xCC\x81" "Ecole", "the \xC3\x89" "cole");			/* a capital starts a word */
+	norm_stable("\xE2\x89\xA4 \xCC\xB8= \xE2\x89\x88", "\xE2\x89\xA4 \xE2\x89\xA0 \xE2\x89\x88");	/* ≤ ̸= ≈ -> ≠ */
+	/* left alone: accents no letter takes, apostrophes, quotes, ASCII ^ ~ */
+	norm_stable("the \xCB\x86 and \xCB\x9C signs", "the \xCB\x86 and \xCC\x83 signs");
+	norm_stable("don\xC2\xB4t and it\xC2\xB4s", "don \xCC\x81t and it \xCC\x81s");
+	norm_stable("a  \xCC\x80" "chroot \xCC\x80" "ed", "a \xCC\x80" "chroot \xCC\x80" "ed");
+	norm_stable("`echo` and a`b", "`echo` and a`b");
+	norm_stable("x^2 and y~x", "x^2 and y~x");
+	norm_stable("r\xC2\xA8r", "r \xCC\x88r");
+}
+
+TEST(normalize_drops_private_use)
+{
+	CHECK_NORM("a\xEE\x80\x80" "b", "ab");				/* U+E000 */
+	CHECK_NORM("a\xEF\xA3\xBF" "b", "ab");				/* U+F8FF */
+	CHECK_NORM("a \xF3\xB0\x80\x80 b \xF4\x8F\xBF\xBD", "a b");	/* U+F0000, U+10FFFD */
+	CHECK_NORM("\xEE\x80\x81 \xEE\x80\x82", "");
+	/* U+FFFD stays: it may stand for invalid bytes */
+	CHECK_NORM("a\xEF\xBF\xBD" "b", "a\xEF\xBF\xBD" "b");
+	CHECK(txt_is_unmapped(0xFFFD) && txt_is_unmapped(0) && txt_is_unmapped(-1) && txt_is_unmapped(0x110000));
+	CHECK(!txt_is_unmapped('a') && !txt_is_unmapped(0xE000));
+}
+
+TEST(normalize_url_spaces)
+{
+	norm_stable("see https: //tug.org/texlive", "see https://tug.org/texlive");
+	norm_stable("see https:// tug.org and ftp: //ftp.example.org", "see https://tug.org and ftp://ftp.example.org");
+	norm_stable("(HTTP: //example.org)", "(HTTP://example.org)");
+	/* not a scheme */
+	norm_stable("Note: //comment", "Note: //comment");
+	norm_stable("xhttps: //a", "xhttps: //a");
+	norm_stable("http:// ", "http://");
+}
+
+TEST(normalize_logos)
+{
+	norm_stable("with X\xC6\x8ELATEX or X\xC6\x8ETEX", "with XeLaTeX or XeTeX");
+	norm_stable("X\xC6\x8ELATEX", "XeLaTeX");		/* alone, still unambiguous */
+	norm_stable("in LATEX2\xCE\xB5 syntax", "in LaTeX2e syntax");
+	norm_stable("LATEX 2\xCE\xB5 adds", "LaTeX2e adds");
+	norm_stable("BibTEX, ConTEXt, MiKTEX, TEXstudio, pdfLATEX, LuaLATEX",
+		    "BibTeX, ConTeXt, MiKTeX, TeXstudio, pdfLaTeX, LuaLaTeX");
+	norm_stable("run LATEX on it", "run LaTeX on it");
+	norm_stable("LATEX is a format", "LaTeX is a format");
+	norm_stable("HTML, LATEX, plain text", "HTML, LaTeX, plain text");
+	norm_stable("TEX AND LATEX in the AMS-LATEX way", "TeX AND LaTeX in the AMS-LaTeX way");
+	norm_stable("\xE4\xBD\xBF\xE7\x94\xA8 LATEX \xE6\x8E\x92\xE7\x89\x88", "\xE4\xBD\xBF\xE7\x94\xA8 LaTeX \xE6\x8E\x92\xE7\x89\x88");	/* 使用 LATEX 排版 */
+	norm_stable("XETEX and XELATEX too", "XeTeX and XeLaTeX too");
+	norm_stable("the LATEX3 project", "the LaTeX3 project");
+	/* a heading in capitals, a lone word, code and variables stay */
+	norm_stable("USING LATEX AND TEX", "USING LATEX AND TEX");
+	norm_stable("THE TEX BOOK", "THE TEX BOOK");
+	norm_stable("LATEX:", "LATEX:");
+	norm_stable("\xE5\xB0\xB1\xE6\x98\xAF TEX\xE3\x80\x82", "\xE5\xB0\xB1\xE6\x98\xAF TeX\xE3\x80\x82");	/* 就是 TEX。 */
+	norm_stable("TEX.", "TeX.");
+	norm_stable("USING LATEX, TEX.", "USING LaTeX, TeX.");
+	norm_stable("set TEXMFHOME, TEXINPUTS and TEX_HOME", "set TEXMFHOME, TEXINPUTS and TEX_HOME");
+	norm_stable("run $TEX or \\TEX or %TEX% here", "run $TEX or \\TEX or %TEX% here");
+	norm_stable("TEX = pdftex", "TEX = pdftex");
+	norm_stable("the TEXT of getTEXT", "the TEXT of getTEXT");
+	norm_stable("TeX and LaTeX", "TeX and LaTeX");
+	norm_stable("X\xC6\x8E alone", "X\xC6\x8E alone");
+}
+
+TEST(normalize_permalinks)
+{
+	norm_stable("Abstract\xC2\xB6", "Abstract");
+	norm_stable("2.3 Quill Patterns \xC2\xB6", "2.3 Quill Patterns");
+	norm_stable("\xC2\xB6", "\xC2\xB6");
+	norm_stable("\xC2\xB6 \\P", "\xC2\xB6 \\P");
+}
+
+#define ITEM(s) txt_is_list_item((s), strlen(s))
+
+TEST(list_items)
+{
+	CHECK(ITEM("\xE2\x80\xA2 a pencil"));		/* • */
+	CHECK(ITEM("\xE2\x80\xA2"));
+	CHECK(ITEM("\xE2\x97\x8B nested"));		/* ○ */
+	CHECK(ITEM("\xE2\x80\x93 second level"));	/* – */
+	CHECK(ITEM("- item"));
+	CHECK(ITEM("* item"));
+	CHECK(ITEM("1. read them"));
+	CHECK(ITEM("12) twelve"));
+	CHECK(ITEM("(a) first"));
+	CHECK(ITEM("(iv) fourth"));
+	CHECK(ITEM("b) second"));
+	CHECK(!ITEM("2001. A year"));
+	CHECK(!ITEM("3.14 is pi"));
+	CHECK(!ITEM("-flag"));
+	CHECK(!ITEM("\xE2\x80\x93" "2000"));
+	CHECK(!ITEM("(abcd) no"));
+	CHECK(!ITEM("a plain line"));
+	CHECK(!ITEM(""));
+}
+
+static int join_flags(const char *a, const char *b, int flags, const char *want)
+{
+	sb p = SB_INIT;
+	int r;
+
+	sb_puts(&p, a);
+	r = txt_join_line(&p, b, strlen(b), flags);
+	CHECK_STR(sb_str(&p), want);
+	sb_free(&p);
+	return r;
+}
+
+TEST(join_list_items)
+{
+	CHECK_INT(join("Bring:", "\xE2\x80\xA2 a pencil", "Bring:\n\xE2\x80\xA2 a pencil"), 0);
+	CHECK_INT(join("\xE2\x80\xA2 a pencil", "\xE2\x80\xA2 the minutes", "\xE2\x80\xA2 a pencil\n\xE2\x80\xA2 the minutes"), 0);
+	CHECK_INT(join("in order:", "1. read them", "in order:\n1. read them"), 0);
+	CHECK_INT(join("- bread", "- milk", "- bread\n- milk"), 0);
+	CHECK_INT(join("\xE2\x80\xA2 a long item that", "goes on", "\xE2\x80\xA2 a long item that goes on"), 0);
+}
+
+TEST(join_urls)
+{
+	/* cut after ".", "/", "-", ":" */
+	join("https://CRAN.R-project.", "org) and more", "https://CRAN.R-project.org) and more");
+	join("(https://CRAN.R-project.org/", "package=lattice).", "(https://CRAN.R-project.org/package=lattice).");
+	join("(https://", "CRAN.R-project.org/x)", "(https://CRAN.R-project.org/x)");
+	join("see https:", "//tug.org", "see https://tug.org");
+	join("http://security.debian.org/debian-", "security/", "http://security.debian.org/debian-security/");
+	join("at https://x.org/a/that-", "will-break", "at https://x.org/a/that-will-break");
+	join("https://tug.org/doc.html#x1-100003.", "2 and", "https://tug.org/doc.html#x1-100003.2 and");
+	join("to someone@example.", "org by mail", "to someone@example.org by mail");
+	join("org/archive/reports/index.", "html and", "org/archive/reports/index.html and");
+	/* xurl breaks anywhere: only plainly URL words go on */
+	join("https://tug.org/tex", "live/doc.html", "https://tug.org/texlive/doc.html");
+	join("https://tug.org", "for details", "https://tug.org for details");
+	/* a sentence, a footnote, a table cell, a new URL: a space */
+	join("at https://example.org.", "The next", "at https://example.org. The next");
+	join("https://ESS.R-project.org/", "2 It is possible", "https://ESS.R-project.org/ 2 It is possible");
+	join("http://deb.debian.org/debian/", "stable (bullseye)", "http://deb.debian.org/debian/ stable (bullseye)");
+	join("n.org/doc/zh-cn", "https://packages", "n.org/doc/zh-cn https://packages");
+	join("www.debian.org", "PING", "www.debian.org PING");
+	join("Note:", "//comment", "Note: //comment");
+	/* a URL's hyphen is no hyphenation */
+	CHECK_INT(join("https://example.org/hyphen-", "ated", "https://example.org/hyphen-ated"), 0);
+}
+
+TEST(join_layout_flags)
+{
+	/* a layout breaks after dashes without a space */
+	join_flags("from 1990\xE2\x80\x93", "2000", TXT_JOIN_LAYOUT, "from 1990\xE2\x80\x93" "2000");
+	join_flags("this\xE2\x80\x94", "that", TXT_JOIN_LAYOUT, "this\xE2\x80\x94that");
+	join_flags("a \xE2\x80\x94", "b", TXT_JOIN_LAYOUT, "a \xE2\x80\x94 b");
+	join_flags("this\xE2\x80\x94", "that", 0, "this\xE2\x80\x94 that");
+	/* TeX does not break after "/": in a PDF that is a table cell */
+	join_flags("/etc/", "system files", TXT_JOIN_LAYOUT, "/etc/ system files");
+	/* mupdf's reflow does, and never hyphenates */
+	join_flags("/usr/local/", "lib/python3", TXT_JOIN_LAYOUT | TXT_JOIN_REFLOW, "/usr/local/lib/python3");
+	CHECK_INT(join_flags("version-", "specific", TXT_JOIN_LAYOUT | TXT_JOIN_REFLOW, "version-specific"), 0);
+	CHECK_INT(join_flags("hyphen-", "ated", TXT_JOIN_LAYOUT, "hyphenated"), 1);
+	join_flags("/**/", "call", TXT_JOIN_LAYOUT | TXT_JOIN_REFLOW, "/**/ call");
+}
+
+/* Lines of one HTML page through one txt_nav: which are kept, as a string. */
+static const char *nav_keep(const char *const *lines)
+{
+	static char out[1024];
+	txt_nav nav = TXT_NAV_INIT;
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (; *lines; lines++) {
+		int new_block = (*lines)[0] != '+';
+		const char *l = new_block ? *lines : *lines + 1;
+
+		if (!txt_nav_line(&nav, l, strlen(l), new_block))
+			n += (size_t)snprintf(out + n, sizeof out - n, "%s|", l);
+	}
+	return out;
+}
+
+TEST(nav_lines)
+{
+	static const char *const texinfo[] = {
+		"Next: Sorting Keys, Previous: Invoking quillsort, Up: Quillsort Basics [Contents][Index]",
+		"2.3 Quill Patterns", "A quill pattern names lines.",
+		"Next: Sorting Keys, Up: Basics", "Previous: Patterns, Up: Top [Index]", "[Contents][Index]",
+		"Next: we compile the code.", "Up: the hill [1] and down",
+		"Next: Sorting Keys, Previous: Anonymous", "+Functions, Up: Functions and Scripts [Contents][Index]",
+		"+Functions are kept.", NULL
+	};
+	static const char *const sphinx[] = {
+		"Navigation", "\xE2\x80\xA2 index", "+\xE2\x80\xA2 modules |", "+\xE2\x80\xA2 Quillsort 1.0 documentation \xC2\xBB",
+		"Sorting Keys", "A sorting key tells what to compare.",
+		"Contents", "\xE2\x80\xA2 1. Copyright", "1. Copyright", "Text.",
+		"index | modules | next | previous |",
+		"Table of Contents", "\xE2\x80\xA2 Sorting Keys", "\xE2\x97\x8B Numeric Keys", "Appendix",
+		"\xE2\x80\xA2 History of the quill",
+		"Previous topic", "Quill Patterns", "Next topic", "Output",
+		"This Page", "\xE2\x80\xA2 Show Source", "Quick search", "Go",
+		"\xC2\xA9 Copyright 2024. Created using Sphinx 5.3.0.", "After.", NULL
+	};
+	static const char *const javadoc[] = {
+		"JavaScript is disabled on your browser.", "Skip navigation links", "\xE2\x80\xA2 Overview",
+		"\xE2\x80\xA2 Package", "\xE2\x80\xA2 Class", "\xE2\x80\xA2 Tree", "\xE2\x80\xA2 All Classes",
+		"\xE2\x80\xA2 Summary:", "\xE2\x80\xA2 Nested |", "\xE2\x80\xA2 Constr |", "Class QuillSorter",
+		"Sorts lines.", "Prev Class Next Class", "Frames No Frames",
+		"Overview Package Class Use Tree Deprecated Index Help", "Package and Class", "Overview", NULL
+	};
+	/* a list under a heading that is no navigation is kept */
+	static const char *const other[] = {
+		"Navigation", "\xE2\x80\xA2 Use the arrow keys to move between pages.", "Overview", "Next topic",
+		NULL
+	};
+
+	CHECK_STR(nav_keep(texinfo), "2.3 Quill Patterns|A quill pattern names lines.|Next: we compile the code.|"
+		  "Up: the hill [1] and down|Functions are kept.|");
+	CHECK_STR(nav_keep(sphinx), "Sorting Keys|A sorting key tells what to compare.|1. Copyright|Text.|After.|");
+	CHECK_STR(nav_keep(javadoc), "Class QuillSorter|Sorts lines.|Package and Class|Overview|");
+	CHECK_STR(nav_keep(other), "\xE2\x80\xA2 Use the arrow keys to move between pages.|Overview|");
 }
 
 /* Key of s as a string (static). */
@@ -360,7 +610,17 @@ int main(void)
 	RUN(normalize_long_line_in_pieces);
 	RUN(toc_lines);
 	RUN(page_numbers);
+	RUN(normalize_tex_accents);
+	RUN(normalize_drops_private_use);
+	RUN(normalize_url_spaces);
+	RUN(normalize_logos);
+	RUN(normalize_permalinks);
+	RUN(list_items);
 	RUN(join_lines);
+	RUN(join_list_items);
+	RUN(join_urls);
+	RUN(join_layout_flags);
+	RUN(nav_lines);
 	RUN(furniture_key);
 	RUN(furniture_key_roman_after_words);
 	return unit_done();
