@@ -50,7 +50,7 @@ TEST_PKGS = mupdf-tools bats bats-assert bats-support bats-file python3 valgrind
 DEB_PKGS = $(DEMO_PKGS) $(TEST_PKGS)
 
 # Debian packages only the benchmarks need.
-BENCH_PKGS = python3-faiss python3-numpy sqlite3
+BENCH_PKGS = opencc python3-faiss python3-numpy sqlite3
 
 PROGS     = rag-split rag-embed rag-index rag-query
 PROGS    += rag-answer

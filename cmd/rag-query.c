@@ -24,7 +24,7 @@ static const char help[] =
 	"\n"
 	"  -d, --dir DIR          an index directory (repeat to query several as one)\n"
 	"  -k N                   hits per question (default 5)\n"
-	"      --mode MODE        vector (default), bm25 or hybrid\n"
+	"      --mode MODE        hybrid (default), vector or bm25\n"
 	"      --hybrid           the same as --mode hybrid\n"
 	"      --weights V,L      hybrid: weights of the vector and the lexical list\n"
 	"                         (default 0,1 for the built-in embedder, 1,1 for a server's)\n"
@@ -199,8 +199,12 @@ static int put_trimmed(sb *o, const char *s, size_t len, size_t max)
 		if (u8_is_space(c)) {
 			space = n > 0;
 		} else {
-			if (space && sb_putc(o, ' ') < 0)
-				return -1;
+			if (space) {
+				if (sb_putc(o, ' ') < 0)
+					return -1;
+				if (++n == max)
+					break;
+			}
 			space = 0;
 			if (sb_append(o, s + i, k) < 0)
 				return -1;
@@ -687,7 +691,8 @@ int main(int argc, char **argv)
 	if (hybrid)
 		run.o.mode = QRY_HYBRID;
 	if ((has_weights || has_rrf) && run.o.mode != QRY_HYBRID) {
-		opt_usage_error(help, "%s goes with --hybrid", has_weights ? "--weights" : "--rrf-k");
+		opt_usage_error(help, "%s goes with the hybrid mode, not --mode %s", has_weights ? "--weights" : "--rrf-k",
+				mode);
 		return EXIT_USAGE;
 	}
 	if (has_fetch && !run.o.mmr) {

@@ -82,7 +82,7 @@ struct qry {
 void qry_opts_init(qry_opts *o)
 {
 	memset(o, 0, sizeof *o);
-	o->mode = QRY_VECTOR;
+	o->mode = QRY_HYBRID;
 	o->k = 5;
 	o->mmr_lambda = 0.5;
 	o->rrf_k = QRY_RRF_K;
@@ -1126,18 +1126,24 @@ static int take_seq(void *ctx, uint64_t hash, int kind)
 	return 0;
 }
 
+/* A candidate's terms: its body (title and text), then its title again so
+ * that the title's terms count QRY_TITLE_WEIGHT times. The title's copies
+ * count in its length too, as longer text would. */
 static int passage_terms(qry *q, struct cand *c, char *err, size_t errlen)
 {
 	struct seq t = { 0 };
 	idx_row row;
-	int r = idx_reader_row(q->s[c->shard].rd, c->rid, IDX_ROW_TEXT, &row, err, errlen);
+	int r = idx_reader_row(q->s[c->shard].rd, c->rid, IDX_ROW_TEXT, &row, err, errlen), i, failed;
 
 	if (r <= 0) {
 		if (r == 0)
 			snprintf(err, errlen, "%s: chunk %lld is gone", q->s[c->shard].dir, (long long)c->rid);
 		return -1;
 	}
-	if (emb_lex_terms(row.body, row.body_len, take_seq, &t) < 0) {
+	failed = emb_lex_terms(row.body, row.body_len, take_seq, &t) < 0;
+	for (i = 1; i < QRY_TITLE_WEIGHT && !failed && row.c.title; i++)
+		failed = emb_lex_terms(row.c.title, strlen(row.c.title), take_seq, &t) < 0;
+	if (failed) {
 		free(t.hash);
 		free(t.kind);
 		snprintf(err, errlen, "out of memory");
@@ -1152,7 +1158,14 @@ static int passage_terms(qry *q, struct cand *c, char *err, size_t errlen)
 
 static double kind_weight(int kind)
 {
-	return kind == TOK_UNIGRAM ? EMB_LEX_UNIGRAM_WEIGHT : 1.0;
+	switch (kind) {
+	case TOK_UNIGRAM:
+		return QRY_CJK_WEIGHT * EMB_LEX_UNIGRAM_WEIGHT;
+	case TOK_BIGRAM:
+		return QRY_CJK_WEIGHT;
+	default:
+		return 1.0;
+	}
 }
 
 /* Terms by hash: an open-addressing table (power-of-two size, hash 0 never
@@ -1238,22 +1251,71 @@ static int cmp_lex_only(const void *a, const void *b)
 	return cmp_cos(x, y);
 }
 
+static long term_df(qry *q, uint64_t hash)
+{
+	const struct qterm *t = find_qterm(q, hash);
+
+	return t ? t->df : df_of(q, hash);
+}
+
+/* The feedback terms X of the m best candidates (top, best first, each
+ * with a positive score) into fb.v[0 .. *nx), largest e first:
+ *
+ *   e(t) = sum over those d of (s(d)^p / S) tf(t, d) / dl(d),
+ *          S = sum of s(d)^p, p = QRY_PRF_SHARPNESS
+ *
+ * the QRY_PRF_TERMS terms with the largest e(t) among those held by at
+ * most QRY_PRF_MAX_SHARE of the chunks. -1 when memory ran out. */
+static int feedback_terms(qry *q, struct cand *const *top, size_t m, struct wtab *fb, size_t *nx)
+{
+	size_t i, j, n = 0, kept = 0, terms = 0;
+	double S = 0;
+
+	for (i = 0; i < m; i++) {
+		S += pow(top[i]->lex, QRY_PRF_SHARPNESS);
+		terms += top[i]->nterms;
+	}
+	if (wt_init(fb, terms) < 0)
+		return -1;
+	for (i = 0; i < m; i++) {
+		const struct cand *c = top[i];
+		double share = pow(c->lex, QRY_PRF_SHARPNESS) / S / (c->dl > 0 ? c->dl : 1);
+
+		for (j = 0; j < c->nterms; j++) {
+			struct wterm *w = wt_find(fb, c->terms[j], 1);
+
+			if (w) {
+				w->kind = c->kinds[j];
+				w->e += share;
+			}
+		}
+	}
+	for (i = 0; i < fb->cap; i++)
+		if (fb->v[i].hash)
+			fb->v[n++] = fb->v[i];
+	sort(fb->v, n, sizeof *fb->v, cmp_e);
+	for (i = 0; i < n && kept < QRY_PRF_TERMS; i++)
+		if ((double)term_df(q, fb->v[i].hash) <= QRY_PRF_MAX_SHARE * q->N)
+			fb->v[kept++] = fb->v[i];
+	*nx = kept;
+	return 0;
+}
+
 /* BM25 of every candidate, then one round of pseudo-relevance feedback:
  * the terms most typical of the best candidates join the question's, and
  * the candidates are scored again (bench/EMBEDDER.md, 2.6):
  *
  *   s(d)  = sum over question terms t of kappa(t) idf(t) tfn(t, d)
- *   e(t)  = sum over the QRY_PRF_DOCS best d of (s(d) / S) tf(t, d) / dl(d)
+ *   X     = the feedback terms of the QRY_PRF_DOCS best (feedback_terms)
  *   s'(d) = sum over t of w'(t) kappa(t) idf(t) tfn(t, d), where
  *   w'(t) = (1 - lambda) / |Q| for a question term
- *           + lambda e(t) / (sum of e over X) for one of the QRY_PRF_TERMS
- *           terms X with the largest e. */
+ *           + lambda e(t) / (sum of e over X) for a term of X. */
 static int rescore(qry *q, struct clist *l, char *err, size_t errlen)
 {
 	struct cand **top = NULL;
 	struct wtab qt = { 0 }, fb = { 0 }, ws = { 0 };
-	size_t i, j, m = 0, nx = 0;
-	double S = 0, E = 0;
+	size_t i, m = 0, nx = 0;
+	double E = 0;
 	int r = -1;
 
 	if (wt_init(&qt, q->nqt) < 0)
@@ -1277,40 +1339,14 @@ static int rescore(qry *q, struct clist *l, char *err, size_t errlen)
 	for (i = 0; i < l->n; i++)
 		top[i] = &l->v[i];
 	sort(top, l->n, sizeof *top, cmp_lex_only);
-	for (m = 0; m < l->n && m < QRY_PRF_DOCS && top[m]->lex > 0; m++)
-		S += top[m]->lex;
+	while (m < l->n && m < QRY_PRF_DOCS && top[m]->lex > 0)
+		m++;
 	if (m == 0 || q->nqt == 0) {
 		r = 0;
 		goto out;
 	}
-	/* e(t) over every term of the best passages */
-	{
-		size_t terms = 0;
-
-		for (i = 0; i < m; i++)
-			terms += top[i]->nterms;
-		if (wt_init(&fb, terms) < 0)
-			goto nomem;
-	}
-	for (i = 0; i < m; i++) {
-		const struct cand *c = top[i];
-		double share = c->lex / S / (c->dl > 0 ? c->dl : 1);
-
-		for (j = 0; j < c->nterms; j++) {
-			struct wterm *w = wt_find(&fb, c->terms[j], 1);
-
-			if (w) {
-				w->kind = c->kinds[j];
-				w->e += share;
-			}
-		}
-	}
-	for (i = 0, nx = 0; i < fb.cap; i++)
-		if (fb.v[i].hash)
-			fb.v[nx++] = fb.v[i];
-	sort(fb.v, nx, sizeof *fb.v, cmp_e);
-	if (nx > QRY_PRF_TERMS)
-		nx = QRY_PRF_TERMS;
+	if (feedback_terms(q, top, m, &fb, &nx) < 0)
+		goto nomem;
 	for (i = 0; i < nx; i++)
 		E += fb.v[i].e;
 	if (wt_init(&ws, q->nqt + nx) < 0)
@@ -1333,13 +1369,11 @@ static int rescore(qry *q, struct clist *l, char *err, size_t errlen)
 	}
 	for (i = 0; i < ws.cap; i++) {
 		struct wterm *w = &ws.v[i];
-		const struct qterm *t;
 		long df;
 
 		if (!w->hash)
 			continue;
-		t = find_qterm(q, w->hash);
-		df = t ? t->df : df_of(q, w->hash);
+		df = term_df(q, w->hash);
 		w->w *= df > 0 ? kind_weight(w->kind) * idf_of(q->N, (double)df) : 0;
 	}
 	for (i = 0; i < l->n; i++)

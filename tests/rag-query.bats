@@ -93,7 +93,8 @@ EOF
 	assert_success
 	assert_jq '(.[0].hits | length) == 2'
 	n=$(rag-index -d "$KB" --stats | jq .chunks)
-	run rag-query -d "$KB" -k 1000 <<<"residual network"
+	# every chunk has a vector; the default path returns only chunks with a question term
+	run rag-query -d "$KB" -k 1000 --mode vector <<<"residual network"
 	assert_success
 	assert_jq "(.[0].hits | length) == $n"
 	for bad in 0 -1 x 10001; do
@@ -125,6 +126,84 @@ EOF
 	run rag-query -d "$KB" --mode bm25 <<<"zzzqqq"
 	assert_success
 	assert_jq '.[0].hits == []'
+}
+
+@test "no mode flag is the hybrid; --mode vector is the vector search alone" {
+	run rag-query -d "$KB" -k 3 <<<"What is DenseNet?"
+	assert_success
+	a=$output
+	run rag-query -d "$KB" -k 3 --mode hybrid <<<"What is DenseNet?"
+	[ "$output" = "$a" ]
+	assert_jq '[.[0].hits[].score | . * 1e6 | round] == ([1/61, 1/62, 1/63] | map(. * 1e6 | round))'
+	run rag-query -d "$KB" -k 3 --mode vector <<<"What is DenseNet?"
+	assert_success
+	[ "$output" != "$a" ]
+	assert_jq 'all(.[0].hits[]; .score > 0.05 and .score <= 1)'
+}
+
+@test "by default the exact match of a rare word comes first, and then what its other words bring" {
+	# "document alpha" are in all 300 chunks, word17x3 in one: feedback
+	# from it brings the chunks of its document, where the vector search
+	# alone has only noise after it
+	run rag-query -d "$ALL" -k 3 <<<"document alpha word17x3"
+	assert_success
+	assert_jq '.[0].hits[0].id == "/syn/s017.txt#3" and all(.[0].hits[]; .source == "/syn/s017.txt")'
+	run rag-query -d "$ALL" -k 3 --mode vector <<<"document alpha word17x3"
+	assert_success
+	assert_jq '.[0].hits[0].id == "/syn/s017.txt#3" and all(.[0].hits[1:][]; .source != "/syn/s017.txt" and .score < 0.01)'
+}
+
+@test "the default ranking counts a chunk's title twice" {
+	{
+		printf '{"id":"b","source":"b.txt","text":"zebra about animals"}\n'
+		printf '{"id":"a","source":"a.txt","title":"zebra","text":"about animals and plants"}\n'
+		for i in 1 2 3 4 5 6; do printf '{"id":"f%d","source":"f%d.txt","text":"filler text number %d about rivers"}\n' $i $i $i; done
+	} | rag-embed | rag-index -d kb
+	run rag-query -d kb -k 2 <<<"zebra"
+	assert_success
+	assert_jq '[.[0].hits[].id] == ["a", "b"]'
+	# FTS5's bm25() takes the title as text: the shorter chunk first
+	run rag-query -d kb -k 2 --mode bm25 <<<"zebra"
+	assert_jq '[.[0].hits[].id] == ["b", "a"]'
+}
+
+@test "the CJK words of a mixed question do not outweigh its other words by their many terms" {
+	# four characters are 4 unigrams and 3 pairs, against 4 words
+	{
+		printf '{"id":"en","source":"en.txt","text":"smarthost exim4 relay passwd and other words here"}\n'
+		printf '{"id":"zh","source":"zh.txt","text":"帳號密碼"}\n'
+		for i in 1 2 3 4 5 6; do printf '{"id":"f%d","source":"f%d.txt","text":"filler text number %d about rivers 河流"}\n' $i $i $i; done
+	} | rag-embed | rag-index -d kb
+	run rag-query -d kb -k 2 <<<"smarthost exim4 relay passwd 帳號密碼"
+	assert_success
+	assert_jq '[.[0].hits[].id] == ["en", "zh"]'
+}
+
+@test "feedback: the best chunks' rare words bring their other chunks, not the words every chunk has" {
+	w="alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec"
+	w="$w romeo sierra tango uniform victor whiskey xray yankee"
+	{
+		printf '{"id":"t","source":"t.txt","text":"quasar xylophone %s %s"}\n' "$w" "$w"
+		for i in 1 2 3 4 5 6; do printf '{"id":"f%d","source":"f%d.txt","text":"%s"}\n' $i $i "$w"; done
+		printf '{"id":"c","source":"c.txt","text":"xylophone %s"}\n' "$w"
+	} | rag-embed | rag-index -d kb
+	run rag-query -d kb -k 3 <<<"quasar"
+	assert_success
+	assert_jq '[.[0].hits[].id] == ["t", "c"]'
+}
+
+@test "feedback: the best chunk's words weigh more than a weaker one's" {
+	# linear weights would favour ocarina (3 times in t2) over marimba (once in t1)
+	{
+		printf '{"id":"t1","source":"t1.txt","text":"quasar nebula marimba one two three"}\n'
+		printf '{"id":"t2","source":"t2.txt","text":"nebula ocarina ocarina ocarina four five"}\n'
+		printf '{"id":"c1","source":"c1.txt","text":"marimba six seven"}\n'
+		printf '{"id":"c2","source":"c2.txt","text":"ocarina eight nine"}\n'
+		for i in 1 2 3 4 5 6; do printf '{"id":"f%d","source":"f%d.txt","text":"filler words number %d"}\n' $i $i $i; done
+	} | rag-embed | rag-index -d kb
+	run rag-query -d kb -k 4 <<<"quasar nebula"
+	assert_success
+	assert_jq '[.[0].hits[].id] == ["t1", "t2", "c1", "c2"]'
 }
 
 @test "--mode hybrid and --hybrid are the same; scores are reciprocal rank fusion" {
@@ -160,7 +239,7 @@ EOF
 }
 
 @test "--weights: 1,0 ranks as the vector list, 0,1 as the lexical one; --rrf-k sets the constant" {
-	run rag-query -d "$KB" -k 3 <<<"residual block shortcut"
+	run rag-query -d "$KB" -k 3 --mode vector <<<"residual block shortcut"
 	vec=$(ids)
 	run rag-query -d "$KB" -k 3 --hybrid --weights 1,0 <<<"residual block shortcut"
 	assert_success
@@ -174,10 +253,14 @@ EOF
 		assert_failure 2
 		[[ "$stderr" == *"--weights"* ]]
 	done
-	run --separate-stderr rag-query -d "$KB" --weights 1,1 </dev/null
+	# the default mode is the hybrid: --weights needs no --hybrid
+	run rag-query -d "$KB" -k 3 --weights 1,0 <<<"residual block shortcut"
+	assert_success
+	[ "$(ids)" = "$vec" ]
+	run --separate-stderr rag-query -d "$KB" --mode vector --weights 1,1 </dev/null
 	assert_failure 2
-	[[ "$stderr" == *"--weights goes with --hybrid"* ]]
-	run --separate-stderr rag-query -d "$KB" --rrf-k 10 </dev/null
+	[[ "$stderr" == *"--weights goes with the hybrid mode, not --mode vector"* ]]
+	run --separate-stderr rag-query -d "$KB" --mode bm25 --rrf-k 10 </dev/null
 	assert_failure 2
 }
 
@@ -494,7 +577,7 @@ EOF
 	[ "$(rag-index -d skb --stats | jq -r .embedder)" = "api:test-model:16" ]
 	text=$(jq -r 'select(.id == "/syn/s004.txt#2") | .text' chunks.jsonl)
 	before=$(server_requests)
-	run --separate-stderr rag-query -d skb -u "$SERVER_URL" -k 3 <<<"$text"
+	run --separate-stderr rag-query -d skb -u "$SERVER_URL" -k 3 --mode vector <<<"$text"
 	assert_success
 	assert_jq '.[0].hits[0].id == "/syn/s004.txt#2" and (.[0].hits[0].score * 1e5 | round) == 100000'
 	[ "$(server_requests)" -eq $((before + 1)) ]

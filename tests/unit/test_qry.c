@@ -151,7 +151,7 @@ TEST(defaults)
 
 	qry_opts_init(&o);
 	CHECK_INT(o.k, 5);
-	CHECK(o.mode == QRY_VECTOR);
+	CHECK(o.mode == QRY_HYBRID);
 	CHECK(o.rrf_k == 60);
 	qry_default_weights("ragpipe-lex1-512", &wv, &wl);
 	CHECK(wv == 0 && wl == 1);
@@ -177,6 +177,7 @@ TEST(vector_bm25_and_hybrid_find_the_chunk)
 	CHECK_STR(qry_embedder(q), "ragpipe-lex1-64");
 	CHECK_INT(qry_dim(q), DIM);
 	qry_opts_init(&o);
+	o.mode = QRY_VECTOR;
 	o.k = 2;
 	CHECK_INT(ask(q, &o, "residual shortcut", ids, sizeof ids, &top), 2);
 	CHECK(strncmp(ids, "s1#1 ", 5) == 0);
@@ -207,6 +208,7 @@ TEST(filters_and_min_score)
 	if (!CHECK(q != NULL))
 		return;
 	qry_opts_init(&o);
+	o.mode = QRY_VECTOR;
 	o.k = 6;
 	o.sources = sources;
 	o.nsources = 1;
@@ -276,6 +278,7 @@ TEST(an_inverted_file_finds_the_same_with_all_lists)
 		goto out;
 	qry_set_nprobe(ivf, 2);
 	qry_opts_init(&o);
+	o.mode = QRY_VECTOR;
 	o.k = 4;
 	CHECK_INT(ask(flat, &o, "layers of the network", a, sizeof a, NULL), 4);
 	CHECK_INT(ask(ivf, &o, "layers of the network", b, sizeof b, NULL), 4);
