@@ -75,6 +75,16 @@ static int write_chunk(void *ctx, const char *hash, const doc_chunk *c)
 		goto out;
 	if (json_object_object_add(o, "text", json_object_new_string_len(c->text, (int)c->len)))
 		goto out;
+	if (c->nfootnotes > 0) {
+		json_object *a = json_object_new_array();
+		size_t i;
+
+		if (a == NULL || json_object_object_add(o, "footnotes", a))
+			goto out;
+		for (i = 0; i < c->nfootnotes; i++)
+			if (json_object_array_add(a, json_object_new_string(c->footnotes[i])))
+				goto out;
+	}
 	if (c->forced)
 		msg_info("%s: chunk %ld: no separator within --size characters, cut mid-word", run->path, run->seq);
 	if (jl_write(run->out, o) < 0) {
@@ -123,8 +133,9 @@ static int split_one(struct run *run)
 		if (st.format != DOC_TEXT && st.format != DOC_MARKDOWN)
 			msg_info("%s: text drawn as images is not read (no OCR)", run->path);
 	}
-	msg_info("%s: %d pages, %ld chunks, removed %ld toc lines, %ld header/footer lines, %ld hyphenations",
-		 run->path, st.pages, st.chunks, st.toc_lines, st.furniture_lines, st.hyphenations);
+	msg_info("%s: %d pages, %ld chunks, removed %ld toc lines, %ld header/footer lines, %ld footnote lines, "
+		 "%ld hyphenations", run->path, st.pages, st.chunks, st.toc_lines, st.furniture_lines,
+		 st.footnote_lines, st.hyphenations);
 	if (st.nav_lines)
 		msg_info("%s: removed %ld navigation lines", run->path, st.nav_lines);
 	return 0;

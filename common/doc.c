@@ -4,6 +4,7 @@
 #include "txt.h"
 #include "u8.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -157,20 +158,37 @@ struct outline_entry {
 	int title;	/* index into titles */
 };
 
+/* One line as printed: mupdf's lines of one block that share a baseline
+ * (a table-of-contents entry comes as number, title, leader and page). */
 struct pline {
-	char *text;
+	char *text;	/* with superscript markers */
 	size_t len;
-	float y;
+	char *bare;	/* without them; NULL: no marker */
+	size_t barelen;
+	char marks[32];	/* ",3,4,": the superscript markers in the line */
+	char lead[8];	/* the marker the line starts with ("": none) */
+	float y0, y1, base;	/* top, bottom, baseline of the first piece */
 	float x0, x1;	/* left and right edges */
+	float size;	/* font size of most of its characters */
+	int chars, mono;	/* characters, of which in a monospaced font */
+	int block;	/* mupdf's block */
 	int new_block;
-	int furniture;
+	int furniture, footnote, toc;
 };
 
 struct ppage {
 	int index;
 	struct pline *lines;
 	size_t n, cap;
+	float body_size;	/* the font size of most characters */
 	char *keys[2][FURNITURE_ZONE];	/* top and bottom zone keys */
+	char *shapes[2][FURNITURE_ZONE];	/* and their shapes */
+};
+
+/* A footnote waiting for the chunk that reaches its page. */
+struct note {
+	int page;
+	char *text;
 };
 
 struct doc_reader {
@@ -188,13 +206,28 @@ struct doc_reader {
 	char **titles;
 	size_t ntitles, captitles;
 	int stopped;
+	struct note *notes;
+	size_t nnotes, capnotes;
+	/* characters of each font size in the pages read so far: the most
+	 * common is the body text's */
+	float hsize[32];
+	long hcount[32];
+	int nsizes;
 
 	/* the paragraph being assembled: the last line is held back until the
 	 * next one shows how to join them */
 	sb pending;
 	int pending_page, pending_title, has_pending;
+	int pending_starts;	/* the held line began its paragraph */
 	int title;
-	sb tmp, norm;
+	/* lines fed since the last section break, and of them not headings */
+	long sect_lines, sect_body;
+	/* the held line as printed, for joining it to the next one */
+	struct {
+		int page, full, heading, mono;
+		float size, base;
+	} last;
+	sb tmp, norm, tmp2, norm2;
 	int join_flags;	/* TXT_JOIN_*: how the document's lines were broken */
 	txt_nav nav;
 };
@@ -257,6 +290,9 @@ void doc_reader_free(doc_reader *r)
 	sb_free(&r->pending);
 	sb_free(&r->tmp);
 	sb_free(&r->norm);
+	sb_free(&r->tmp2);
+	sb_free(&r->norm2);
+	free(r->notes);
 	free(r);
 }
 
@@ -295,10 +331,43 @@ static int add_title(doc_reader *r, const char *text, size_t len)
 	return (int)r->ntitles++;
 }
 
+static void free_notes(doc_reader *r, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(r->notes[i].text);
+	memmove(r->notes, r->notes + n, (r->nnotes - n) * sizeof *r->notes);
+	r->nnotes -= n;
+}
+
+/* Queue a footnote (text is taken) for the first chunk that reaches page. */
+static int add_note(doc_reader *r, int page, char *text)
+{
+	if (r->nnotes == r->capnotes) {
+		size_t cap = r->capnotes ? r->capnotes * 2 : 8;
+		struct note *v = realloc(r->notes, cap * sizeof *v);
+
+		if (v == NULL) {
+			free(text);
+			return -1;
+		}
+		r->notes = v;
+		r->capnotes = cap;
+	}
+	r->notes[r->nnotes].page = page;
+	r->notes[r->nnotes].text = text;
+	r->nnotes++;
+	return 0;
+}
+
 static int emit_chunk(void *ctx, const char *text, size_t len, int page, int page_end, int title, int forced)
 {
 	doc_reader *r = ctx;
 	doc_chunk c;
+	const char *notes[64];
+	size_t n = 0;
+	int rc = 0;
 
 	c.text = text;
 	c.len = len;
@@ -306,14 +375,22 @@ static int emit_chunk(void *ctx, const char *text, size_t len, int page, int pag
 	c.page_end = page_end;
 	c.title = title >= 0 && (size_t)title < r->ntitles && r->titles[title][0] ? r->titles[title] : NULL;
 	c.forced = forced;
+	/* the notes of the pages this chunk reaches, in page order */
+	while (n < r->nnotes && n < sizeof notes / sizeof notes[0] && r->notes[n].page <= page_end) {
+		notes[n] = r->notes[n].text;
+		n++;
+	}
+	c.footnotes = notes;
+	c.nfootnotes = n;
 	r->st->chunks++;
 	if (forced)
 		r->st->forced_cuts++;
 	if (r->fn(r->fnctx, r->hash, &c) < 0) {
 		r->stopped = 1;
-		return -1;
+		rc = -1;
 	}
-	return 0;
+	free_notes(r, n);
+	return rc;
 }
 
 /* ---- paragraph assembly ---- */
@@ -325,9 +402,34 @@ static int feed(doc_reader *r, const char *s, size_t len)
 
 enum join { JOIN_WORDS, JOIN_LINE, JOIN_PARA };
 
-/* Add one cleaned, non-empty line. */
-static int asm_line(doc_reader *r, const char *line, size_t len, int page, enum join how)
+/* Do two lines read the same, case and spaces aside? */
+static int same_words(const char *a, size_t alen, const char *b, size_t blen)
 {
+	size_t i = 0, j = 0;
+
+	for (;;) {
+		while (i < alen && a[i] == ' ')
+			i++;
+		while (j < blen && b[j] == ' ')
+			j++;
+		if (i == alen || j == blen)
+			return i == alen && j == blen;
+		if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[j]))
+			return 0;
+		i++;
+		j++;
+	}
+}
+
+/* Add one cleaned, non-empty line; heading: it is a heading (it goes with
+ * the text it heads, and a copy of it right below is said once). */
+static int asm_line(doc_reader *r, const char *line, size_t len, int page, enum join how, int heading)
+{
+	int starts = how == JOIN_PARA || !r->has_pending;
+
+	if (r->has_pending && how == JOIN_PARA && r->pending_starts && (heading || r->last.heading) && len < 200
+	    && same_words(r->pending.buf, r->pending.len, line, len))
+		return 0;
 	if (r->has_pending) {
 		if (how == JOIN_PARA || how == JOIN_LINE) {
 			if (feed(r, r->pending.buf, r->pending.len) < 0
@@ -355,6 +457,10 @@ static int asm_line(doc_reader *r, const char *line, size_t len, int page, enum 
 	r->pending_page = page;
 	r->pending_title = r->title;
 	r->has_pending = 1;
+	r->pending_starts = starts;
+	r->last.heading = heading;
+	r->sect_lines++;
+	r->sect_body += !heading;
 	return 0;
 }
 
@@ -371,10 +477,16 @@ static int asm_section(doc_reader *r, int title)
 {
 	if (title == r->title)
 		return 0;
+	/* a section that is only its heading so far stays with the next one */
+	if (r->sect_lines > 0 && r->sect_body == 0 && !r->opts.langchain) {
+		r->title = title;
+		return 0;
+	}
 	if (asm_flush_pending(r) < 0)
 		return -1;
 	if (!r->opts.langchain && split_flush(r->sp) < 0)
 		return -1;
+	r->sect_lines = r->sect_body = 0;
 	r->title = title;
 	return 0;
 }
@@ -422,42 +534,17 @@ static void page_clear(struct ppage *p)
 	size_t i;
 	int z, k;
 
-	for (i = 0; i < p->n; i++)
+	for (i = 0; i < p->n; i++) {
 		free(p->lines[i].text);
+		free(p->lines[i].bare);
+	}
 	free(p->lines);
 	for (z = 0; z < 2; z++)
-		for (k = 0; k < FURNITURE_ZONE; k++)
+		for (k = 0; k < FURNITURE_ZONE; k++) {
 			free(p->keys[z][k]);
+			free(p->shapes[z][k]);
+		}
 	memset(p, 0, sizeof *p);
-}
-
-static int page_add_line(struct ppage *p, const char *text, size_t len, fz_rect box, int new_block)
-{
-	struct pline *l;
-
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 32;
-		struct pline *v = realloc(p->lines, cap * sizeof *v);
-
-		if (v == NULL)
-			return -1;
-		p->lines = v;
-		p->cap = cap;
-	}
-	l = &p->lines[p->n];
-	l->text = malloc(len + 1);
-	if (l->text == NULL)
-		return -1;
-	memcpy(l->text, text, len);
-	l->text[len] = '\0';
-	l->len = len;
-	l->y = box.y0;
-	l->x0 = box.x0;
-	l->x1 = box.x1;
-	l->new_block = new_block;
-	l->furniture = 0;
-	p->n++;
-	return 0;
 }
 
 static size_t zone_size(const struct ppage *p)
@@ -483,24 +570,67 @@ static int page_keys(struct ppage *p, sb *key)
 				return -1;
 			}
 			p->keys[side][k] = strdup(sb_str(key));
-			if (p->keys[side][k] == NULL)
+			if (p->keys[side][k] == NULL || txt_line_shape(l->text, l->len, key) < 0)
+				return -1;
+			p->shapes[side][k] = strdup(sb_str(key));
+			if (p->shapes[side][k] == NULL)
 				return -1;
 		}
 	}
 	return 0;
 }
 
-static int zone_has(const struct ppage *p, int side, const char *key)
+/* The line of a zone: k-th from the top (side 0) or the bottom (side 1). */
+static const struct pline *zone_line(const struct ppage *p, int side, size_t k)
 {
-	size_t k;
-
-	for (k = 0; k < FURNITURE_ZONE; k++)
-		if (p->keys[side][k] && strcmp(p->keys[side][k], key) == 0)
-			return 1;
-	return 0;
+	return &p->lines[side == 0 ? k : p->n - 1 - k];
 }
 
-/* Mark the lines of win[c] that recur at the same edge of most pages near it. */
+/* Is zone line k set off from the body by more than a line's spacing? */
+static int set_off(const struct ppage *p, int side, size_t k)
+{
+	const struct pline *l = zone_line(p, side, k), *n;
+
+	if (k + 1 >= p->n)
+		return 1;
+	n = zone_line(p, side, k + 1);
+	return side == 0 ? n->y0 - l->y1 >= l->size * 0.8f : l->y0 - n->y1 >= l->size * 0.8f;
+}
+
+/* Does line m, d pages after line l, begin or end with l's page number
+ * plus d? */
+static int page_number_moves(const struct pline *l, const struct pline *m, long d)
+{
+	long lf, ll, mf, ml;
+
+	txt_edge_numbers(l->text, l->len, &lf, &ll);
+	txt_edge_numbers(m->text, m->len, &mf, &ml);
+	return (lf >= 0 && mf >= 0 && mf == lf + d) || (ll >= 0 && ml >= 0 && ml == ll + d);
+}
+
+/* Does zone line k of page q look like line l of page p, a running head or
+ * foot? The same text with digits folded; or at the same height, a page
+ * number at the same end that moves with the page; or at the same height,
+ * set off from the body, the same shape with a number in it (the title of
+ * the current section: "§3.5 Special environments", "2 Things to Know"). */
+static int furniture_like(const struct ppage *p, int side, size_t kl, const struct ppage *q, size_t k)
+{
+	const struct pline *l = zone_line(p, side, kl), *m = zone_line(q, side, k);
+	long d = q->index - p->index;
+
+	if (strcmp(p->keys[side][kl], q->keys[side][k]) == 0)
+		return 1;
+	if (fabsf(l->base - m->base) > 3 || l->len > 4 * FURNITURE_MAX_KEY || m->len > 4 * FURNITURE_MAX_KEY)
+		return 0;
+	if (page_number_moves(l, m, d))
+		return 1;
+	return fabsf(l->size - m->size) < 0.5f && l->size <= p->body_size * 1.1f
+	       && strcmp(p->shapes[side][kl], q->shapes[side][k]) == 0 && strchr(p->shapes[side][kl], '#')
+	       && set_off(p, side, kl) && set_off(q, side, k);
+}
+
+/* Mark the lines of win[c] that recur at the same edge of most pages near it
+ * (of most pages of the same parity: odd and even pages have their own). */
 static void mark_furniture(struct ppage *win, int nwin, int c)
 {
 	struct ppage *p = &win[c];
@@ -512,14 +642,29 @@ static void mark_furniture(struct ppage *win, int nwin, int c)
 	for (side = 0; side < 2; side++) {
 		for (k = 0; k < z; k++) {
 			const char *key = p->keys[side][k];
-			int count = 0;
+			int all = 1, same = 1, nsame = 1;
 
 			/* running heads are short; body text is not furniture */
 			if (key == NULL || key[0] == '\0' || strlen(key) > FURNITURE_MAX_KEY)
 				continue;
-			for (q = 0; q < nwin; q++)
-				count += zone_has(&win[q], side, key);
-			if (count >= 3 && count * 2 >= nwin)
+			for (q = 0; q < nwin; q++) {
+				size_t j, zq = zone_size(&win[q]);
+				int hit = 0, par = (win[q].index - p->index) % 2 == 0;
+
+				if (q == c)
+					continue;
+				for (j = 0; j < zq && !hit; j++)
+					hit = furniture_like(p, side, k, &win[q], j);
+				/* a bare page number moves with the numbers of the
+				 * other edge too (chapter pages put it at the foot) */
+				for (j = 0; j < zq && !hit && strcmp(key, "\x01page") == 0; j++)
+					hit = page_number_moves(zone_line(p, side, k), zone_line(&win[q], !side, j),
+								win[q].index - p->index);
+				all += hit;
+				same += hit && par;
+				nsame += par;
+			}
+			if ((all >= 3 && all * 2 >= nwin) || (same >= 3 && same * 2 > nsame))
 				p->lines[side == 0 ? k : p->n - 1 - k].furniture = 1;
 		}
 	}
@@ -620,11 +765,256 @@ static fz_stext_page *page_text(fz_context *ctx, fz_document *doc, int idx, char
 	return tp;
 }
 
+static int is_mono_font(fz_context *ctx, fz_font *f)
+{
+	const char *name;
+
+	if (f == NULL)
+		return 0;
+	if (fz_font_is_monospaced(ctx, f))
+		return 1;
+	name = fz_font_name(ctx, f);
+	return name != NULL && (strstr(name, "Mono") || strstr(name, "Courier") || strstr(name, "CMTT")
+				|| strstr(name, "SFTT") || strstr(name, "Typewriter") || strstr(name, "Consol"));
+}
+
+/* A footnote marker: one to three digits, or one of * † ‡ § ¶. */
+static int is_marker_run(const int32_t *cps, int n)
+{
+	int i;
+
+	if (n == 1 && (cps[0] == '*' || cps[0] == 0x2020 || cps[0] == 0x2021 || cps[0] == 0xA7 || cps[0] == 0xB6))
+		return 1;
+	if (n == 0 || n > 3)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (cps[i] < '0' || cps[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* What read_line learns of one of mupdf's lines besides its text. */
+struct piece {
+	float size, base;
+	int chars, mono;
+	char marks[32], lead[8];
+};
+
+#define SUP_RUN 8
+
+/* Append a run of raised small characters: a footnote marker goes to the
+ * text with markers only, anything else (the A of LaTeX) to both. */
+static int put_run(doc_reader *r, const int32_t *run, int n, int *at_start, struct piece *pc)
+{
+	int i, marker = is_marker_run(run, n);
+
+	for (i = 0; i < n; i++)
+		if (sb_put_cp(&r->tmp, run[i]) < 0 || (!marker && sb_put_cp(&r->tmp2, run[i]) < 0))
+			return -1;
+	if (marker) {
+		char m[sizeof pc->lead];
+		size_t k, have = strlen(pc->marks);
+
+		/* n <= 3 digits, or one symbol written as '*' */
+		for (k = 0; k < (size_t)n; k++)
+			m[k] = run[k] < 0x80 ? (char)run[k] : '*';
+		m[k] = '\0';
+		if (*at_start && pc->lead[0] == '\0')
+			memcpy(pc->lead, m, sizeof m);
+		if (have + k + 2 < sizeof pc->marks) {
+			if (have == 0)
+				pc->marks[have++] = ',';
+			memcpy(pc->marks + have, m, k);
+			pc->marks[have + k] = ',';
+			pc->marks[have + k + 1] = '\0';
+		}
+	}
+	if (n > 0)
+		*at_start = 0;
+	return 0;
+}
+
+/* The text of one of mupdf's lines into r->tmp, and without its superscript
+ * footnote markers into r->tmp2. */
+static int read_line(doc_reader *r, fz_stext_line *l, struct piece *pc)
+{
+	float sz[8];
+	int cnt[8], ns = 0, best = 0, i, nrun = 0, at_start = 1;
+	int32_t run[SUP_RUN];
+	fz_font *last_font = NULL;
+	int last_mono = 0;
+	fz_stext_char *ch;
+
+	memset(pc, 0, sizeof *pc);
+	sb_truncate(&r->tmp, 0);
+	sb_truncate(&r->tmp2, 0);
+	for (ch = l->first_char; ch; ch = ch->next) {
+		if (ch->c == ' ')
+			continue;
+		for (i = 0; i < ns && fabsf(sz[i] - ch->size) > 0.01f; i++)
+			;
+		if (i == ns && ns < 8) {
+			sz[ns] = ch->size;
+			cnt[ns++] = 0;
+		}
+		if (i < ns)
+			cnt[i]++;
+	}
+	for (i = 1; i < ns; i++)
+		if (cnt[i] > cnt[best])
+			best = i;
+	pc->size = ns ? sz[best] : (l->first_char ? l->first_char->size : 0);
+	pc->base = l->first_char ? l->first_char->origin.y : l->bbox.y1;
+	for (ch = l->first_char; ch; ch = ch->next)
+		if (fabsf(ch->size - pc->size) <= 0.01f) {
+			pc->base = ch->origin.y;
+			break;
+		}
+	for (ch = l->first_char; ch; ch = ch->next) {
+		int32_t cp = ch->c > 0 && ch->c <= 0x10FFFF ? ch->c : U8_REPLACEMENT;
+		int sup;
+
+		/* a math font's private glyphs and what could not be mapped */
+		if (txt_is_unmapped(cp))
+			continue;
+		sup = cp != ' ' && ch->size < pc->size * 0.8f && ch->origin.y < pc->base - pc->size * 0.15f;
+
+		if (sup && nrun < SUP_RUN) {
+			run[nrun++] = cp;
+			continue;
+		}
+		if (put_run(r, run, nrun, &at_start, pc) < 0)
+			return -1;
+		nrun = 0;
+		if (sup) {
+			run[nrun++] = cp;
+			continue;
+		}
+		if (sb_put_cp(&r->tmp, cp) < 0 || sb_put_cp(&r->tmp2, cp) < 0)
+			return -1;
+		if (cp != ' ') {
+			at_start = 0;
+			if (ch->font != last_font) {
+				last_font = ch->font;
+				last_mono = is_mono_font(r->ctx, ch->font);
+			}
+			pc->chars++;
+			pc->mono += last_mono;
+		}
+	}
+	return put_run(r, run, nrun, &at_start, pc);
+}
+
+static int append_text(char **text, size_t *len, const char *sep, const char *s, size_t n)
+{
+	size_t seplen = strlen(sep);
+	char *t = realloc(*text, *len + seplen + n + 1);
+
+	if (t == NULL)
+		return -1;
+	memcpy(t + *len, sep, seplen);
+	memcpy(t + *len + seplen, s, n);
+	*len += seplen + n;
+	t[*len] = '\0';
+	*text = t;
+	return 0;
+}
+
+static char *dup_text(const char *s, size_t n)
+{
+	char *t = malloc(n + 1);
+
+	if (t != NULL) {
+		memcpy(t, s, n);
+		t[n] = '\0';
+	}
+	return t;
+}
+
+/* Add a piece (text in r->norm, without markers in r->norm2) to the page:
+ * to the last line when it is of the same block and baseline, else as a
+ * line of its own. */
+static int page_add_piece(doc_reader *r, struct ppage *p, const struct piece *pc, fz_rect box, int block,
+			  int new_block)
+{
+	struct pline *l = p->n ? &p->lines[p->n - 1] : NULL;
+	int has_bare = pc->marks[0] != '\0';
+
+	if (l != NULL && l->block == block && box.x0 >= l->x1 - 1) {
+		float top = box.y0 > l->y0 ? box.y0 : l->y0, bottom = box.y1 < l->y1 ? box.y1 : l->y1;
+		float h = box.y1 - box.y0 < l->y1 - l->y0 ? box.y1 - box.y0 : l->y1 - l->y0;
+
+		if (h > 0 && bottom - top >= h * 0.5f) {
+			const char *sep = box.x0 - l->x1 > pc->size * 0.25f ? " " : "";
+
+			if ((has_bare || l->bare) && l->bare == NULL) {
+				l->bare = dup_text(l->text, l->len);
+				if (l->bare == NULL)
+					return -1;
+				l->barelen = l->len;
+			}
+			if (append_text(&l->text, &l->len, sep, r->norm.buf, r->norm.len) < 0)
+				return -1;
+			if (l->bare && append_text(&l->bare, &l->barelen, sep, has_bare ? sb_str(&r->norm2) : r->norm.buf,
+						   has_bare ? r->norm2.len : r->norm.len) < 0)
+				return -1;
+			if (strlen(l->marks) + strlen(pc->marks) < sizeof l->marks)
+				strcat(l->marks, l->marks[0] && pc->marks[0] ? pc->marks + 1 : pc->marks);
+			if (pc->chars > l->chars)
+				l->size = pc->size;
+			l->chars += pc->chars;
+			l->mono += pc->mono;
+			l->x1 = box.x1 > l->x1 ? box.x1 : l->x1;
+			l->y0 = box.y0 < l->y0 ? box.y0 : l->y0;
+			l->y1 = box.y1 > l->y1 ? box.y1 : l->y1;
+			return 0;
+		}
+	}
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 32;
+		struct pline *v = realloc(p->lines, cap * sizeof *v);
+
+		if (v == NULL)
+			return -1;
+		p->lines = v;
+		p->cap = cap;
+	}
+	l = &p->lines[p->n];
+	memset(l, 0, sizeof *l);
+	l->text = dup_text(r->norm.buf, r->norm.len);
+	if (l->text == NULL)
+		return -1;
+	l->len = r->norm.len;
+	p->n++;
+	if (has_bare) {
+		l->bare = dup_text(sb_str(&r->norm2), r->norm2.len);
+		if (l->bare == NULL)
+			return -1;
+		l->barelen = r->norm2.len;
+	}
+	memcpy(l->marks, pc->marks, sizeof l->marks);
+	memcpy(l->lead, pc->lead, sizeof l->lead);
+	l->y0 = box.y0;
+	l->y1 = box.y1;
+	l->base = pc->base;
+	l->x0 = box.x0;
+	l->x1 = box.x1;
+	l->size = pc->size;
+	l->chars = pc->chars;
+	l->mono = pc->mono;
+	l->block = block;
+	l->new_block = new_block;
+	return 0;
+}
+
 /* Read page number idx into p: cleaned lines with their block starts. */
 static int load_page(doc_reader *r, fz_document *doc, int idx, struct ppage *p, char *err, size_t errlen)
 {
 	fz_context *ctx = r->ctx;
 	fz_stext_page *tp;
+	float hsz[16];
+	long hcnt[16];
+	int nh = 0, block = 0, i, best = 0;
 	int rc = 0;
 
 	p->index = idx;
@@ -636,43 +1026,263 @@ static int load_page(doc_reader *r, fz_document *doc, int idx, struct ppage *p, 
 
 		if (b->type != FZ_STEXT_BLOCK_TEXT)
 			continue;
+		block++;
 		for (fz_stext_line *l = b->u.t.first_line; l && rc == 0; l = l->next) {
-			sb_truncate(&r->tmp, 0);
-			for (fz_stext_char *ch = l->first_char; ch; ch = ch->next)
-				if (!txt_is_unmapped(ch->c) && sb_put_cp(&r->tmp, ch->c) < 0)
-					rc = -1;
-			sb_truncate(&r->norm, 0);
-			if (rc == 0 && txt_normalize(sb_str(&r->tmp), r->tmp.len, &r->norm, NULL) < 0)
+			struct piece pc;
+
+			if (read_line(r, l, &pc) < 0) {
 				rc = -1;
-			if (rc == 0 && r->norm.len > 0) {
-				rc = page_add_line(p, r->norm.buf, r->norm.len, l->bbox, first);
-				first = 0;
+				break;
 			}
+			sb_truncate(&r->norm, 0);
+			sb_truncate(&r->norm2, 0);
+			if (txt_normalize(sb_str(&r->tmp), r->tmp.len, &r->norm, NULL) < 0
+			    || (pc.marks[0] && txt_normalize(sb_str(&r->tmp2), r->tmp2.len, &r->norm2, NULL) < 0)) {
+				rc = -1;
+				break;
+			}
+			if (r->norm.len == 0)
+				continue;
+			rc = page_add_piece(r, p, &pc, l->bbox, block, first);
+			first = 0;
+			for (i = 0; i < nh && fabsf(hsz[i] - pc.size) > 0.01f; i++)
+				;
+			if (i == nh && nh < 16) {
+				hsz[nh] = pc.size;
+				hcnt[nh++] = 0;
+			}
+			if (i < nh)
+				hcnt[i] += pc.chars - pc.mono;	/* code is not body text */
 		}
 	}
 	fz_drop_stext_page(ctx, tp);
+	for (i = 1; i < nh; i++)
+		if (hcnt[i] > hcnt[best])
+			best = i;
+	p->body_size = nh ? hsz[best] : 0;
+	for (i = 0; i < nh; i++) {
+		int k;
+
+		for (k = 0; k < r->nsizes && fabsf(r->hsize[k] - hsz[i]) > 0.01f; k++)
+			;
+		if (k == r->nsizes && r->nsizes < 32) {
+			r->hsize[k] = hsz[i];
+			r->hcount[r->nsizes++] = 0;
+		}
+		if (k < r->nsizes)
+			r->hcount[k] += hcnt[i];
+	}
 	if (rc == 0 && page_keys(p, &r->tmp) < 0)
 		rc = -1;
 	return rc;
 }
 
-/* Hand the kept lines of a page to the assembler, opening sections where the
- * outline says they begin. */
-/* Does line i fill the width of the text on its page? */
-static int full_width(const struct ppage *p, size_t i)
+/* The left and right edges of the body text of a page: lines of the body's
+ * font size, the left edge of those that fill the width (not of a margin
+ * note or an indented line). */
+static void body_edges(const struct ppage *p, float *left, float *right)
 {
-	float left = p->lines[i].x0, right = p->lines[i].x1;
+	size_t k;
+	int any = 0;
+
+	*left = 1e9f;
+	*right = -1e9f;
+	for (k = 0; k < p->n; k++) {
+		const struct pline *l = &p->lines[k];
+
+		if (l->furniture || l->footnote || fabsf(l->size - p->body_size) > p->body_size * 0.15f)
+			continue;
+		if (l->x1 > *right)
+			*right = l->x1;
+		any = 1;
+	}
+	for (k = 0; k < p->n && any; k++) {
+		const struct pline *l = &p->lines[k];
+
+		if (l->furniture || l->footnote || fabsf(l->size - p->body_size) > p->body_size * 0.15f)
+			continue;
+		if (l->x1 >= *right - 2.5f * l->size && l->x0 < *left)
+			*left = l->x0;
+	}
+	if (*left > *right) {
+		*left = 0;
+		*right = 0;
+	}
+}
+
+/* The usual distance between the baselines of consecutive body lines of a
+ * page (0: none seen). */
+static float line_pitch(const struct ppage *p)
+{
+	float v[16];
+	int c[16], nv = 0, best = -1, i;
 	size_t k;
 
-	for (k = 0; k < p->n; k++) {
-		if (p->lines[k].furniture)
+	for (k = 1; k < p->n; k++) {
+		const struct pline *a = &p->lines[k - 1], *b = &p->lines[k];
+		float d = b->base - a->base;
+
+		if (a->furniture || b->furniture || a->footnote || b->footnote || d <= 0 || d > 3 * p->body_size
+		    || fabsf(a->size - p->body_size) > 0.01f || fabsf(b->size - p->body_size) > 0.01f)
 			continue;
-		if (p->lines[k].x0 < left)
-			left = p->lines[k].x0;
-		if (p->lines[k].x1 > right)
-			right = p->lines[k].x1;
+		for (i = 0; i < nv && fabsf(v[i] - d) > 0.5f; i++)
+			;
+		if (i == nv) {
+			if (nv == 16)
+				continue;
+			v[nv] = d;
+			c[nv++] = 0;
+		}
+		c[i]++;
 	}
-	return right > left && p->lines[i].x1 >= right - (right - left) * 0.1f;
+	for (i = 0; i < nv; i++)
+		if (best < 0 || c[i] > c[best])
+			best = i;
+	return best < 0 ? 0 : v[best];
+}
+
+/* Is the line the section's title, with or without its number before it
+ * ("1.2.1 Fonts" for the outline's "Fonts")? */
+static int is_title_line(const char *title, const char *s, size_t len)
+{
+	size_t tl = strlen(title), i;
+
+	if (tl == 0 || len > tl + 40)
+		return 0;
+	if (same_words(title, tl, s, len))
+		return 1;
+	for (i = 1; i < len; i++)
+		if (s[i - 1] == ' ' && same_words(title, tl, s + i, len - i))
+			return 1;
+	return 0;
+}
+
+/* Does the line begin a list item (a bullet, "1.", "(a)")? */
+static int starts_item(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	if (len >= 3 && (memcmp(s, "\xe2\x80\xa2", 3) == 0 || memcmp(s, "\xe2\x97\xa6", 3) == 0
+			 || memcmp(s, "\xe2\x96\xaa", 3) == 0 || memcmp(s, "\xe2\x80\x93 ", 4) == 0))
+		return 1;
+	if (len >= 2 && (s[0] == '-' || s[0] == '*') && s[1] == ' ')
+		return 1;
+	if (len >= 3 && s[0] == '(' && s[2] == ')')
+		return 1;
+	while (i < len && i < 3 && isdigit((unsigned char)s[i]))
+		i++;
+	return i > 0 && i + 1 < len && (s[i] == '.' || s[i] == ')') && s[i + 1] == ' ';
+}
+
+static int has_mark(const char *marks, const char *set)
+{
+	const char *m = marks;
+
+	while (*m == ',' && m[1]) {
+		const char *e = strchr(m + 1, ',');
+		char one[16];
+
+		if (e == NULL || (size_t)(e - m) + 1 >= sizeof one)
+			return 0;
+		memcpy(one, m, (size_t)(e - m) + 1);
+		one[e - m + 1] = '\0';
+		if (strstr(set, one))
+			return 1;
+		m = e;
+	}
+	return 0;
+}
+
+/* Footnotes: at the foot of the page, lines smaller than the body, the first
+ * beginning with a raised marker. They are marked, queued for the chunk that
+ * reaches the page, and their markers collected into marks (",1,2,"). */
+static int page_footnotes(doc_reader *r, struct ppage *p, int page_no, char *marks, size_t markslen)
+{
+	long i, top = -1;
+	sb note = SB_INIT;
+	size_t have = 0;
+	int rc = 0;
+
+	marks[0] = '\0';
+	for (i = (long)p->n - 1; i >= 0; i--) {
+		const struct pline *l = &p->lines[i];
+
+		if (l->furniture || txt_is_page_number(l->text, l->len))
+			continue;
+		if (l->size >= p->body_size * 0.92f || l->mono * 2 > l->chars)
+			break;
+		if (l->lead[0])
+			top = i;
+	}
+	if (top < 0)
+		return 0;
+	for (i = top; i < (long)p->n && rc == 0; i++) {
+		struct pline *l = &p->lines[i];
+		const char *t = l->bare ? l->bare : l->text;
+		size_t tl = l->bare ? l->barelen : l->len;
+
+		if (l->furniture || txt_is_page_number(l->text, l->len))
+			continue;
+		l->footnote = 1;
+		r->st->footnote_lines++;
+		if (l->lead[0]) {
+			if (note.len > 0 && (rc = add_note(r, page_no, sb_take(&note))) < 0)
+				break;
+			if (have + strlen(l->lead) + 2 < markslen)
+				have += (size_t)snprintf(marks + have, markslen - have, "%s%s,", have ? "" : ",", l->lead);
+			if (sb_puts(&note, l->lead) < 0 || sb_putc(&note, ' ') < 0 || sb_append(&note, t, tl) < 0)
+				rc = -1;
+		} else if (txt_join_line(&note, t, tl, r->join_flags) < 0) {
+			rc = -1;
+		}
+	}
+	if (rc == 0 && note.len > 0)
+		rc = add_note(r, page_no, sb_take(&note));
+	sb_free(&note);
+	return rc;
+}
+
+/* Table-of-contents lines: those with a leader, and next to them the parts
+ * of an entry cut over two lines and the entries without a leader (a
+ * chapter's line ending in its page number). */
+static void page_toc(struct ppage *p)
+{
+	size_t i;
+	int pass;
+
+	for (i = 0; i < p->n; i++)
+		p->lines[i].toc = !p->lines[i].furniture && !p->lines[i].footnote
+				  && txt_is_toc_line(p->lines[i].text, p->lines[i].len);
+	/* first the lines ending in a page number next to a leader line, then
+	 * the lines between entries (an entry's first half) */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < p->n; i++) {
+			struct pline *l = &p->lines[i];
+			long prev = (long)i - 1, next = (long)i + 1, next2;
+			int pt, nt, nnt;
+			long first, last;
+
+			if (l->toc || l->furniture || l->footnote)
+				continue;
+			while (prev >= 0 && (p->lines[prev].furniture || p->lines[prev].footnote))
+				prev--;
+			while (next < (long)p->n && (p->lines[next].furniture || p->lines[next].footnote))
+				next++;
+			next2 = next + 1;
+			while (next2 < (long)p->n && (p->lines[next2].furniture || p->lines[next2].footnote))
+				next2++;
+			pt = prev >= 0 && p->lines[prev].toc;
+			nt = next < (long)p->n && p->lines[next].toc;
+			nnt = next2 < (long)p->n && p->lines[next2].toc;
+			if (pass == 0) {
+				txt_edge_numbers(l->text, l->len, &first, &last);
+				if ((pt || nt) && last >= 0 && (pt ? p->lines[prev].toc : p->lines[next].toc) == 1)
+					l->toc = 2;
+			} else if (nt && (pt || nnt)) {
+				l->toc = 2;
+			}
+		}
+	}
 }
 
 /* Hand the kept lines of a page to the assembler, opening sections where the
@@ -681,21 +1291,41 @@ static int emit_page(doc_reader *r, struct ppage *p, int paged, const struct out
 {
 	size_t i;
 	int page_no = paged ? p->index + 1 : 0;
-	int first = 1;
+	int first = 1, opened = 0;
 	/* the last kept line, when it was a block of one full-width line: mupdf
 	 * makes the indented first line of a paragraph a block of its own */
 	long lone = -1;
+	float left, right, pitch;
+	char marks[64] = "";
 
+	{
+		int k, best = 0;
+
+		for (k = 1; k < r->nsizes; k++)
+			if (r->hcount[k] > r->hcount[best])
+				best = k;
+		if (r->nsizes > 0)
+			p->body_size = r->hsize[best];
+	}
+	if (paged && page_footnotes(r, p, page_no, marks, sizeof marks) < 0)
+		return -1;
+	page_toc(p);
+	body_edges(p, &left, &right);
+	pitch = line_pitch(p);
 	for (i = 0; i < p->n; i++) {
 		struct pline *l = &p->lines[i];
 		enum join how;
+		const char *text = l->text;
+		size_t len = l->len;
+		int heading, full, indented, mono;
 
 		/* outline entries that begin at or above this line */
 		while (*oi < ol->n && (ol->v[*oi].page < p->index
-				       || (ol->v[*oi].page == p->index && ol->v[*oi].y <= l->y + 2))) {
+				       || (ol->v[*oi].page == p->index && ol->v[*oi].y <= l->y0 + 2))) {
 			if (asm_section(r, ol->v[*oi].title) < 0)
 				return -1;
 			lone = -1;
+			opened = 1;
 			(*oi)++;
 		}
 		if (l->furniture) {
@@ -706,18 +1336,61 @@ static int emit_page(doc_reader *r, struct ppage *p, int paged, const struct out
 			r->st->nav_lines++;
 			continue;
 		}
-		if (txt_is_toc_line(l->text, l->len)) {
+		if (l->footnote)
+			continue;
+		if (l->toc) {
 			r->st->toc_lines++;
 			continue;
 		}
-		if (l->new_block && (first || lone >= 0) && continues(r, l->text, l->len))
-			how = JOIN_WORDS;
-		else
-			how = l->new_block ? JOIN_PARA : JOIN_WORDS;
+		if (l->bare && marks[0] && has_mark(l->marks, marks)) {
+			text = l->bare;
+			len = l->barelen;
+			if (len == 0)
+				continue;
+		}
+		full = right > left && l->x1 >= right - 2.5f * l->size;
+		indented = l->x0 > left + 0.6f * l->size;
+		mono = l->chars > 0 && l->mono * 10 >= l->chars * 9;
+		heading = (l->size >= p->body_size * 1.12f && len < 300 && (!full || l->size >= p->body_size * 1.3f))
+			  || (opened && r->title >= 0 && (size_t)r->title < r->ntitles
+			      && is_title_line(r->titles[r->title], text, len));
+		if (!r->has_pending) {
+			how = JOIN_PARA;
+		} else {
+			int samepage = r->last.page == p->index + 1;
+			float big = l->size > r->last.size ? l->size : r->last.size;
+			int similar = fabsf(l->size - r->last.size) <= 0.12f * big;
+			float gap = l->base - r->last.base;
+			int close = samepage && gap > 0 && (pitch > 0 ? gap <= pitch * 1.15f : gap <= 1.45f * big);
+
+			if (mono && r->last.mono)
+				how = !l->new_block || close ? JOIN_LINE : JOIN_PARA;
+			else if (heading && r->last.heading && similar && (close || !l->new_block))
+				how = JOIN_WORDS;	/* a heading of two lines */
+			else if (heading || r->last.heading || !similar)
+				how = JOIN_PARA;
+			else if (!l->new_block)
+				how = JOIN_WORDS;
+			else if (mono != r->last.mono)
+				how = JOIN_PARA;
+			else if (r->last.full && !indented && !starts_item(text, len)
+				 && (samepage ? close : !ends_sentence(&r->pending)))
+				how = JOIN_WORDS;
+			else if ((first || lone >= 0) && continues(r, text, len))
+				how = JOIN_WORDS;
+			else
+				how = JOIN_PARA;
+		}
 		first = 0;
-		lone = l->new_block && (i + 1 == p->n || p->lines[i + 1].new_block) && full_width(p, i) ? (long)i : -1;
-		if (asm_line(r, l->text, l->len, page_no, how) < 0)
+		opened = 0;
+		lone = l->new_block && (i + 1 == p->n || p->lines[i + 1].new_block) && full ? (long)i : -1;
+		if (asm_line(r, text, len, page_no, how, heading) < 0)
 			return -1;
+		r->last.page = p->index + 1;
+		r->last.full = full;
+		r->last.mono = mono;
+		r->last.size = l->size;
+		r->last.base = l->base;
 	}
 	return 0;
 }
@@ -939,7 +1612,7 @@ static enum doc_status split_text(doc_reader *r, const char *path, int markdown,
 				}
 				rc = txt_normalize(line + tb, te - tb, &r->norm, &bad);
 				if (rc == 0 && r->norm.len)
-					rc = asm_line(r, r->norm.buf, r->norm.len, 0, JOIN_PARA);
+					rc = asm_line(r, r->norm.buf, r->norm.len, 0, JOIN_PARA, 1);
 				blank = 1;	/* the heading is a paragraph of its own */
 				goto counted;
 			}
@@ -956,7 +1629,7 @@ static enum doc_status split_text(doc_reader *r, const char *path, int markdown,
 				if (txt_is_toc_line(r->norm.buf, r->norm.len))
 					r->st->toc_lines++;
 				else
-					rc = asm_line(r, r->norm.buf, r->norm.len, 0, how);
+					rc = asm_line(r, r->norm.buf, r->norm.len, 0, how, 0);
 				blank = 0;
 			}
 		}
@@ -1076,6 +1749,9 @@ enum doc_status doc_split_file(doc_reader *r, const char *path, doc_chunk_fn fn,
 	r->st = st;
 	r->stopped = 0;
 	r->has_pending = 0;
+	r->nsizes = 0;
+	r->sect_lines = r->sect_body = 0;
+	memset(&r->last, 0, sizeof r->last);
 	r->title = -1;
 	r->join_flags = 0;
 	r->nav = (txt_nav)TXT_NAV_INIT;
@@ -1091,5 +1767,6 @@ enum doc_status doc_split_file(doc_reader *r, const char *path, doc_chunk_fn fn,
 	split_free(r->sp);
 	r->sp = NULL;
 	free_titles(r);
+	free_notes(r, r->nnotes);
 	return res;
 }

@@ -30,12 +30,14 @@ typedef struct {
 	int page, page_end;	/* 0: the format has no pages */
 	const char *title;	/* NULL: none */
 	int forced;		/* cut mid-word: no separator within size */
+	const char *const *footnotes;	/* the notes at the foot of the pages */
+	size_t nfootnotes;		/* the chunk reaches first; borrowed */
 } doc_chunk;
 
 typedef struct {
 	int pages;
 	long chunks;
-	long toc_lines, furniture_lines, hyphenations;
+	long toc_lines, furniture_lines, footnote_lines, hyphenations;
 	long nav_lines;		/* HTML navigation bars */
 	long bad_utf8, first_bad_line;
 	long forced_cuts;

@@ -754,6 +754,35 @@ static size_t trailing_number(const char *s, size_t len)
 	return 0;
 }
 
+/* Length of the page reference that ends s: a page number, or an index's
+ * list of them ("8, 11, 27-30"); 0 when there is none. */
+static size_t trailing_pages(const char *s, size_t len)
+{
+	size_t e = len, num = trailing_number(s, e);
+
+	if (num == 0)
+		return 0;
+	e -= num;
+	for (;;) {
+		size_t b = e, n;
+
+		while (b > 0 && s[b - 1] == ' ')
+			b--;
+		if (b >= 3 && memcmp(s + b - 3, "\xe2\x80\x93", 3) == 0)	/* en dash */
+			b -= 3;
+		else if (b > 0 && (s[b - 1] == ',' || s[b - 1] == '-'))
+			b--;
+		else
+			return len - e;
+		while (b > 0 && s[b - 1] == ' ')
+			b--;
+		n = trailing_number(s, b);
+		if (n == 0)
+			return len - e;
+		e = b - n;
+	}
+}
+
 int txt_is_toc_line(const char *s, size_t len)
 {
 	size_t e = len, num;
@@ -761,7 +790,7 @@ int txt_is_toc_line(const char *s, size_t len)
 
 	while (e > 0 && s[e - 1] == ' ')
 		e--;
-	num = trailing_number(s, e);
+	num = trailing_pages(s, e);
 	if (num == 0)
 		return 0;
 	e -= num;
@@ -777,7 +806,7 @@ int txt_is_toc_line(const char *s, size_t len)
 		}
 		if (!is_leader_dot(c))
 			break;
-		dots += c == 0x2026 ? 3 : 1;
+		dots += c == 0x2026 || c == 0x22EF ? 3 : 1;
 		e = q;
 	}
 	return dots >= 4;
@@ -1295,4 +1324,85 @@ int txt_nav_line(txt_nav *nav, const char *s, size_t len, int new_block)
 	}
 	nav->dropped = drop;
 	return drop;
+}
+
+/* The value of a page-number token of n bytes at s, or -1. */
+static long number_value(const char *s, size_t n)
+{
+	static const char letters[] = "ivxlcdm";
+	static const int values[] = { 1, 5, 10, 50, 100, 500, 1000 };
+	long v = 0;
+	size_t k;
+
+	if (n == 0)
+		return -1;
+	if (isdigit((unsigned char)s[0])) {
+		for (k = 0; k < n; k++) {
+			if (!isdigit((unsigned char)s[k]))
+				return -1;
+			v = v * 10 + (s[k] - '0');
+		}
+		return v;
+	}
+	if (!is_roman(s, n))
+		return -1;
+	for (k = 0; k < n; k++) {
+		int val = values[strchr(letters, tolower((unsigned char)s[k])) - letters];
+		int next = k + 1 < n ? values[strchr(letters, tolower((unsigned char)s[k + 1])) - letters] : 0;
+
+		v += val < next ? -val : val;
+	}
+	return v;
+}
+
+void txt_edge_numbers(const char *s, size_t len, long *first, long *last)
+{
+	size_t b = 0, e;
+
+	*first = *last = -1;
+	while (len > 0 && s[len - 1] == ' ')
+		len--;
+	while (b < len && s[b] == ' ')
+		b++;
+	e = b;
+	while (e < len && s[e] != ' ')
+		e++;
+	if (e > b && e - b <= 6)
+		*first = number_value(s + b, e - b);
+	e = trailing_number(s, len);
+	if (e > 0 && (e == len || s[len - e - 1] == ' '))
+		*last = number_value(s + len - e, e);
+}
+
+int txt_line_shape(const char *s, size_t len, sb *shape)
+{
+	size_t i = 0;
+	char prev = 0;
+
+	sb_truncate(shape, 0);
+	while (i < len) {
+		int32_t c;
+		size_t n = u8_decode(s + i, len - i, &c, NULL);
+		char cls;
+
+		if (c == ' ') {
+			i += n;
+			continue;
+		}
+		if (c >= '0' && c <= '9')
+			cls = '#';
+		else if (c < 0x80 && ispunct((int)c))
+			cls = (char)c;
+		else if (c == 0xA7)
+			cls = '$';	/* the section sign */
+		else
+			cls = 'a';
+		if (cls != prev || (cls != '#' && cls != 'a')) {
+			if (sb_putc(shape, cls) < 0)
+				return -1;
+		}
+		prev = cls;
+		i += n;
+	}
+	return 0;
 }

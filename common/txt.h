@@ -31,8 +31,20 @@ static inline int txt_is_unmapped(int32_t cp)
 /* The unified ideograph a radical stands for (cp itself otherwise). */
 int32_t txt_radical(int32_t cp);
 
-/* A table-of-contents entry with a dot leader ("7.7.4 DenseNet . . . 291")? */
+/* A table-of-contents or index entry with a dot leader ("7.7.4 DenseNet
+ * . . . 291", "crossprod ···· 8, 11, 27"); the leader may be dots, middle
+ * dots, ellipses or underscores, spaced or not. */
 int txt_is_toc_line(const char *s, size_t len);
+
+/* The page numbers (digits or roman numerals) a line begins and ends with,
+ * as whole words; -1 where it has none. */
+void txt_edge_numbers(const char *s, size_t len, long *first, long *last);
+
+/* The shape of a line, under which running heads of different sections
+ * compare equal: a run of digits becomes '#', a run of words 'a', the section
+ * sign '$', ASCII punctuation stays, spaces go ("§3.5 Special environments"
+ * -> "$#.#a", "1.2 Basics 3" -> "#.#a#"). */
+int txt_line_shape(const char *s, size_t len, sb *shape);
 
 /* Is the line only a page number ("12", "- 12 -", "xii", "Page 3 of 9")? */
 int txt_is_page_number(const char *s, size_t len);

@@ -16,6 +16,10 @@ ZH="$DATA/zh.pdf"
 	assert_jsonl
 	assert_jq 'all(if has("title") then (keys_unsorted == ["id","source","doc","seq","page","page_end","title","text"])
 	               else (keys_unsorted == ["id","source","doc","seq","page","page_end","text"]) end)'
+	# footnotes, when a chunk has them, come last
+	run --separate-stderr rag-split "$DATA/layout-en.pdf"
+	assert_success
+	assert_jq 'any(has("footnotes")) and all((has("footnotes") | not) or (keys_unsorted | .[-1] == "footnotes"))'
 	assert_jq 'all(.text | type == "string" and length > 0)'
 }
 
@@ -74,7 +78,8 @@ ZH="$DATA/zh.pdf"
 	assert_jq 'all(.[] | select(.text | contains("Saffron")); .title == "2 Cleaning rules")'
 	assert_jq 'all(.[] | select(.text | contains("Walnut")); .title == "3 Summary")'
 	assert_jq 'all(.[] | select(.text | contains("retrieval pipeline")); .title == "1 Introduction" and .page == 3)'
-	assert_jq 'any(.title == "Contents")'
+	# the contents page is leaders and its heading: nothing of it is left
+	assert_jq 'all(.title != "Contents")'
 }
 
 @test "PDF: chunks before the first outline entry have no title field" {
@@ -365,12 +370,12 @@ TEXPDF="$DATA/tex/cleaning.pdf"
 	assert_jq 'length == 1 and (.[0].text | contains("Up: Basics [Contents][Index]") and contains("Navigation") and contains("Quick search"))'
 }
 
-@test "-v reports pages, chunks, toc lines, header/footer lines and hyphenations" {
+@test "-v reports pages, chunks, toc lines, header/footer lines, footnote lines and hyphenations" {
 	run --separate-stderr rag-split -v "$HB"
 	assert_success
 	n=$(printf '%s\n' "$output" | wc -l)
 	line=$(printf '%s\n' "$stderr" | grep -F "rag-split: $HB: ")
-	[ "$line" = "rag-split: $HB: 6 pages, $n chunks, removed 6 toc lines, 12 header/footer lines, 2 hyphenations" ] \
+	[ "$line" = "rag-split: $HB: 6 pages, $n chunks, removed 7 toc lines, 12 header/footer lines, 0 footnote lines, 2 hyphenations" ] \
 		|| fail "got: $line"
 }
 
@@ -845,4 +850,21 @@ name.txt" "$DATA/notes.md" | rag-split -0 -T -'
 	assert_jq 'any(.title == "4 Choosing between them")
 	           and all(.[] | select(.title == "4 Choosing between them"); .text | contains("growth rate") | not)
 	           and all(.[] | select(.title == "3 DenseNet"); .text | contains("usual default") | not)'
+}
+
+@test "a LaTeX book: contents leaders (. . .) left out, footnote markers off their words and notes in footnotes, no heading alone" {
+	run --separate-stderr rag-split "$DATA/layout-en.pdf"
+	assert_success
+	# the contents page: its leader lines are gone
+	assert_jq 'all(.text | test("\\. \\. \\.") | not)'
+	assert_jq 'all(.text | test("A Bit of History \\.") | not)'
+	# the marker is not glued to its word, and the note is not in the text
+	assert_jq 'any(.text | contains("working group that kept"))'
+	assert_jq 'all(.text | contains("group1") | not)'
+	assert_jq 'all(.text | contains("met twice a year") | not)'
+	assert_jq 'any(.footnotes // [] | any(. == "1 The group met twice a year."))'
+	assert_jq 'any(.footnotes // [] | any(. == "1 Sizes are given in points."))'
+	# a heading goes with the text it heads
+	assert_jq 'all(.text | length > 100)'
+	assert_jq 'any(.text | contains("1.1 A Bit of History\n\nThe history section"))'
 }
