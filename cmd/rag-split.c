@@ -129,9 +129,11 @@ static int split_one(struct run *run)
 		msg_info("%s: %ld invalid byte%s in all", run->path, st.bad_utf8, st.bad_utf8 == 1 ? "" : "s");
 	}
 	if (st.chunks == 0) {
-		msg_warn("%s: no text", run->path);
-		if (st.format != DOC_TEXT && st.format != DOC_MARKDOWN)
-			msg_info("%s: text drawn as images is not read (no OCR)", run->path);
+		if (st.format == DOC_PDF && st.pages > 0)
+			msg_warn("%s: no text layer (scanned?): pages that are images are not read yet;"
+				 " give it a text layer first (ocrmypdf FILE OUT.pdf, Debian package ocrmypdf)", run->path);
+		else
+			msg_warn("%s: no text", run->path);
 	}
 	msg_info("%s: %d pages, %ld chunks, removed %ld toc lines, %ld header/footer lines, %ld footnote lines, "
 		 "%ld hyphenations", run->path, st.pages, st.chunks, st.toc_lines, st.furniture_lines,

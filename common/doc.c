@@ -108,11 +108,18 @@ enum doc_format doc_sniff(const char *head, size_t headlen, const char *tail, si
 			return DOC_XPS;
 		if (memmem(tail, taillen, "META-INF/container.xml", 22) && memmem(tail, taillen, ".opf", 4))
 			return DOC_EPUB;
+		/* before the comic-book test: an Office file holds pictures too */
+		if ((headlen >= 65 && memcmp(head + 30, "mimetypeapplication/vnd.oasis.opendocument", 42) == 0)
+		    || memmem(tail, taillen, "word/document.xml", 17) || memmem(tail, taillen, "xl/workbook.xml", 15)
+		    || memmem(tail, taillen, "ppt/presentation.xml", 20))
+			return DOC_OFFICE;
 		if (memmem(tail, taillen, ".jpg", 4) || memmem(tail, taillen, ".png", 4)
 		    || memmem(tail, taillen, ".jpeg", 5))
 			return DOC_CBZ;
 		return DOC_UNKNOWN;
 	}
+	if (headlen >= 8 && memcmp(head, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8) == 0)
+		return DOC_OFFICE;
 	if (headlen >= 68 && (memcmp(head + 60, "BOOKMOBI", 8) == 0 || memcmp(head + 60, "TEXtREAd", 8) == 0))
 		return DOC_MOBI;
 	p = skip_prolog(head, e);
@@ -126,14 +133,6 @@ enum doc_format doc_sniff(const char *head, size_t headlen, const char *tail, si
 	    || has_suffix(name, ".mkd"))
 		return DOC_MARKDOWN;
 	return DOC_TEXT;
-}
-
-const char *doc_format_name(enum doc_format f)
-{
-	static const char *names[] = { "unknown", "PDF", "XPS", "EPUB", "FB2", "MOBI", "HTML", "CBZ",
-				       "text", "Markdown" };
-
-	return names[f];
 }
 
 static const char *mupdf_magic(enum doc_format f)
@@ -1731,6 +1730,11 @@ enum doc_status doc_split_file(doc_reader *r, const char *path, doc_chunk_fn fn,
 	st->format = fmt;
 	if (fmt == DOC_UNKNOWN) {
 		snprintf(err, errlen, "not a document (unrecognised format)");
+		return DOC_FAILED;
+	}
+	if (fmt == DOC_OFFICE) {
+		snprintf(err, errlen, "an Office document, not read yet: convert it first"
+			 " (libreoffice --headless --convert-to pdf FILE)");
 		return DOC_FAILED;
 	}
 	if (fmt == DOC_PDF) {

@@ -14,7 +14,8 @@
 
 enum doc_format {
 	DOC_UNKNOWN, DOC_PDF, DOC_XPS, DOC_EPUB, DOC_FB2, DOC_MOBI, DOC_HTML, DOC_CBZ,
-	DOC_TEXT, DOC_MARKDOWN
+	DOC_TEXT, DOC_MARKDOWN,
+	DOC_OFFICE	/* .docx, .odt, .xlsx, .pptx, .doc...: recognised, not read yet */
 };
 
 /* Recognise a format from the first bytes of a file (head) and, for zip
@@ -22,7 +23,6 @@ enum doc_format {
  * tells Markdown from plain text. */
 enum doc_format doc_sniff(const char *head, size_t headlen, const char *tail, size_t taillen,
 			  const char *name);
-const char *doc_format_name(enum doc_format f);
 
 typedef struct {
 	const char *text;	/* borrowed for the call */

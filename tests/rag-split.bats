@@ -782,11 +782,36 @@ name.txt" "$DATA/notes.md" | rag-split -0 -T -'
 	assert_stderr_empty
 }
 
-@test "a PDF without text: warning 'no text', no chunks, exit 0" {
+@test "a PDF without a text layer: a warning that it may be scanned and what to do, no chunks, exit 0" {
 	run --separate-stderr rag-split "$DATA/blank.pdf"
 	assert_success
 	assert_output ""
-	assert_stderr_equal "rag-split: warning: $DATA/blank.pdf: no text"
+	assert_stderr_equal "rag-split: warning: $DATA/blank.pdf: no text layer (scanned?): pages that are images are not read yet; give it a text layer first (ocrmypdf FILE OUT.pdf, Debian package ocrmypdf)"
+}
+
+@test "Office documents (.docx, .odt, .doc) are named as such with the hint to convert them; never taken for pictures" {
+	python3 - <<'PY'
+import zipfile
+z = zipfile.ZipFile("letter.docx", "w")
+z.writestr("[Content_Types].xml", "<Types/>")
+z.writestr("word/document.xml", "<w:document/>")
+z.writestr("word/media/image1.png", "png")
+z.close()
+z = zipfile.ZipFile("letter.odt", "w")
+z.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+z.writestr("content.xml", "<office:document-content/>")
+z.writestr("Pictures/1.png", "png")
+z.close()
+PY
+	printf '\320\317\021\340\241\261\032\341rest' >old.doc
+	run --separate-stderr rag-split letter.docx letter.odt old.doc "$DATA/plain.txt"
+	assert_failure 1
+	assert_stderr_equal "$(printf '%s\n' \
+		"rag-split: letter.docx: an Office document, not read yet: convert it first (libreoffice --headless --convert-to pdf FILE)" \
+		"rag-split: letter.odt: an Office document, not read yet: convert it first (libreoffice --headless --convert-to pdf FILE)" \
+		"rag-split: old.doc: an Office document, not read yet: convert it first (libreoffice --headless --convert-to pdf FILE)")"
+	# the other files are split
+	assert_jq 'length > 0 and all(.source | endswith("plain.txt"))'
 }
 
 @test "'rag-split big | head -1' prints one line and exits quietly" {
