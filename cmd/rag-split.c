@@ -304,7 +304,8 @@ int main(int argc, char **argv)
 		return EXIT_SOME_FAILED;
 	}
 	run.out = stdout;
-	run.progress = prog_new("files", 0);
+	/* the total is known when the files are all named */
+	run.progress = prog_new("files", files_from == NULL && !recursive ? argc - optind : 0);
 	if (jobs > 1) {
 		int r = par_run((int)jobs, next_job, run_job, job_done, &run, stdout);
 
@@ -337,7 +338,18 @@ int main(int argc, char **argv)
 	}
 	if (paths_failed(run.paths) && !output_failed)
 		run.status = EXIT_SOME_FAILED;
-	prog_free(run.progress);
+	if (!output_failed) {
+		char summary[96];
+
+		/* with -j the chunks are counted by the workers */
+		if (jobs > 1)
+			snprintf(summary, sizeof summary, "%ld files", run.files);
+		else
+			snprintf(summary, sizeof summary, "%ld files, %ld chunks", run.files, run.chunks);
+		prog_end(run.progress, summary);
+	} else {
+		prog_free(run.progress);
+	}
 	doc_reader_free(run.reader);
 	paths_free(run.paths);
 	for (i = 0; i < so.nseparators; i++)

@@ -23,9 +23,10 @@ setup() {
 }
 
 @test "--progress: each stage ends with one summary line, also into a log; -q says nothing" {
-	run --separate-stderr sh -c 'rag-split "$DATA"/demo/* | rag-embed --progress | rag-index -d kb --progress'
+	run --separate-stderr sh -c 'rag-split --progress "$DATA"/demo/* | rag-embed --progress | rag-index -d kb --progress'
 	assert_success
 	n=$(rag-index -d kb --stats | jq .chunks)
+	[[ "$stderr" == *"rag-split: 3 files, $n chunks in "*" s"* ]] || fail "stderr: $stderr"
 	[[ "$stderr" == *"rag-embed: $n records embedded (ragpipe-lex1-512) in "*" s"* ]] || fail "stderr: $stderr"
 	[[ "$stderr" == *"rag-index: 3 documents added, 0 replaced, 0 unchanged; $n chunks added in "*" s"* ]] ||
 		fail "stderr: $stderr"
