@@ -809,10 +809,11 @@ enum jl_kind jl_kind_of(const char *line, size_t len)
 		return JL_KIND_TEXT;
 	if (jl_members(line, len, kind_member, &k) < 0)
 		return JL_KIND_OTHER;
-	if (k.answer)
-		return JL_KIND_ANSWER;
+	/* hits first: a hits record may carry an earlier answer along */
 	if (k.hits)
 		return JL_KIND_HITS;
+	if (k.answer)
+		return JL_KIND_ANSWER;
 	if (k.text)
 		return k.embedding ? JL_KIND_EMBEDDED : JL_KIND_CHUNK;
 	return k.question ? JL_KIND_QUESTION : JL_KIND_OTHER;

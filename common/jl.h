@@ -65,7 +65,7 @@ enum jl_kind {
 	JL_KIND_CHUNK,		/* "text", no "embedding" (rag-split) */
 	JL_KIND_EMBEDDED,	/* "text" and "embedding" (rag-embed) */
 	JL_KIND_HITS,		/* "hits" (rag-query) */
-	JL_KIND_ANSWER,		/* "answer" (rag-answer) */
+	JL_KIND_ANSWER,		/* "answer", no "hits" (rag-answer) */
 	JL_KIND_OTHER		/* another object */
 };
 enum jl_kind jl_kind_of(const char *line, size_t len);
