@@ -336,7 +336,8 @@ static void free_notes(doc_reader *r, size_t n)
 
 	for (i = 0; i < n; i++)
 		free(r->notes[i].text);
-	memmove(r->notes, r->notes + n, (r->nnotes - n) * sizeof *r->notes);
+	if (r->nnotes > n)
+		memmove(r->notes, r->notes + n, (r->nnotes - n) * sizeof *r->notes);
 	r->nnotes -= n;
 }
 
